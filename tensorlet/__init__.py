@@ -1,0 +1,25 @@
+"""tensorlet: the TensorFlow 1.x graph API and the Keras API on NumPy and numba.
+
+`import tensorlet as tf` runs TF 1.x graph programs; `from tensorlet import keras` runs Keras
+programs. This module only re-exports public names; nothing is defined here.
+"""
+from tensorlet.framework import errors  # noqa: F401
+from tensorlet.framework.dtypes import (  # noqa: F401
+    DType, as_dtype, bool_ as bool, double, float16, float32, float64, half, int8, int16,
+    int32, int64, string, uint8, uint16, uint32, uint64)
+from tensorlet.framework.graph import (  # noqa: F401
+    Graph, GraphKeys, Operation, Tensor, add_to_collection, add_to_collections,
+    control_dependencies, convert_to_tensor, device, get_collection, get_collection_ref,
+    get_default_graph, is_tensor, name_scope, reset_default_graph)
+from tensorlet.framework.shapes import Dimension, TensorShape  # noqa: F401
+from tensorlet.ops.array import *  # noqa: F401,F403
+from tensorlet.ops.control import *  # noqa: F401,F403
+from tensorlet.ops.math import *  # noqa: F401,F403
+from tensorlet.ops.reduction import *  # noqa: F401,F403
+from tensorlet.ops.state import *  # noqa: F401,F403
+from tensorlet.autodiff import gradients  # noqa: F401
+from tensorlet.runtime.session import InteractiveSession, Session, get_default_session  # noqa
+from tensorlet.ops.math import abs, pow, round  # noqa: F401,A004
+
+__version__ = "0.1.0"
+newaxis = None

@@ -1,0 +1,118 @@
+"""Reverse-mode differentiation as a graph transformation, driven by the ops' gradient rules.
+
+One generic function (DESIGN.md convention 6): keep the ops on a path from xs to ys, visit them
+in reverse creation order, call each op's rule with the summed gradients of its outputs.
+"""
+from tensorlet.framework.graph import Tensor, convert_to_tensor, name_scope
+from tensorlet.ops import array, math
+
+
+def _as_tensor_list(x):
+    if x is None:
+        return []
+    if isinstance(x, (list, tuple)):
+        return [convert_to_tensor(v) for v in x]
+    return [convert_to_tensor(x)]
+
+
+def _differentiable(t):
+    return t.dtype.is_floating
+
+
+def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None,
+              colocate_gradients_with_ops=False, gate_gradients=False,
+              aggregation_method=None, unconnected_gradients="none"):
+    """d(sum ys)/d(x) for each x: a list of tensors, None where x does not affect ys."""
+    ys = _as_tensor_list(ys)
+    xs = _as_tensor_list(xs)
+    stops = {t for t in _as_tensor_list(stop_gradients)}
+    if grad_ys is None:
+        grad_ys = [None] * len(ys)
+    elif not isinstance(grad_ys, (list, tuple)):
+        grad_ys = [grad_ys]
+    if len(grad_ys) != len(ys):
+        raise ValueError(f"gradients: {len(ys)} ys but {len(grad_ys)} grad_ys")
+    for x in xs:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"gradients: xs must be tensors or variables, got {x!r}")
+
+    xset = set(xs)
+    with name_scope(name):
+        between = _ops_between(ys, xs, stops)
+        grads = {}
+        for y, gy in zip(ys, grad_ys):
+            if not _differentiable(y):
+                continue
+            g = array.ones_like(y) if gy is None else convert_to_tensor(gy, dtype=y.dtype)
+            grads.setdefault(y, []).append(g)
+        for op in sorted(between, key=lambda o: o._id, reverse=True):
+            out_grads = [_sum(grads.get(t)) for t in op.outputs]
+            if all(g is None for g in out_grads):
+                continue
+            if op.opdef.grad is None:
+                continue
+            out_grads = [g if g is not None else (array.zeros_like(t) if _differentiable(t)
+                                                   else None)
+                         for g, t in zip(out_grads, op.outputs)]
+            for t, g in zip(op.outputs, out_grads):
+                grads[t] = [g] if g is not None else []
+            needed = [(t.op in between or t in xset) and _differentiable(t)
+                      and t not in stops for t in op.inputs]
+            if not any(needed):
+                continue
+            in_grads = op.opdef.grad(op, out_grads, needed)
+            if len(in_grads) != len(op.inputs):
+                raise RuntimeError(f"gradient rule of {op.type} returned {len(in_grads)} "
+                                   f"gradients for {len(op.inputs)} inputs")
+            for t, g, need in zip(op.inputs, in_grads, needed):
+                if g is not None and need:
+                    grads.setdefault(t, []).append(g)
+        out = []
+        for x in xs:
+            g = _sum(grads.get(x))
+            if g is None and unconnected_gradients == "zero":
+                g = array.zeros_like(x)
+            out.append(g)
+    return out
+
+
+def _sum(gs):
+    if not gs:
+        return None
+    return gs[0] if len(gs) == 1 else math.add_n(gs)
+
+
+def _ops_between(ys, xs, stops):
+    """Ops reachable backward from ys that also depend on some x (stopping at stops)."""
+    xset = set(xs)
+    reach_y = set()
+    stack = [y.op for y in ys]
+    while stack:
+        op = stack.pop()
+        if op in reach_y:
+            continue
+        reach_y.add(op)
+        for t in op.inputs:
+            if t not in stops and t not in xset and t.op not in reach_y:
+                stack.append(t.op)
+    # forward from xs, restricted to reach_y
+    depends = {}
+
+    def depends_on_x(op):
+        if op in depends:
+            return depends[op]
+        depends[op] = False
+        result = False
+        for t in op.inputs:
+            if t in stops:
+                continue
+            if t in xset or (t.op in reach_y and depends_on_x(t.op)):
+                result = True
+        if op.type == "StopGradient":
+            result = False
+        depends[op] = result
+        return result
+
+    for op in sorted(reach_y, key=lambda o: o._id):
+        depends_on_x(op)
+    return {op for op in reach_y if depends[op]}

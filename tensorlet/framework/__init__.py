@@ -1,0 +1,1 @@
+"""Graph data structures: dtypes, shapes, the op registry, Graph/Operation/Tensor, errors."""

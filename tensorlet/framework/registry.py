@@ -1,0 +1,57 @@
+"""The op registry: one OpDef record per op type holds all of its rules (DESIGN.md rule 1).
+
+An OpDef has
+- ``infer(inputs, attrs)``: the output (shape, dtype) pairs from the input tensors' static
+  shapes/dtypes; raises ValueError/TypeError naming what was expected for a bad build;
+- ``kernel(attrs, *arrays)`` (or ``kernel(ctx, attrs, *arrays)`` when ``stateful``): NumPy in,
+  NumPy out (one array, or a tuple for several outputs);
+- ``grad(op, grads, needed)``: one entry per input (a Tensor or None), built from other ops;
+  ``grads`` has one entry per output, ``needed[i]`` says whether input i's gradient is wanted;
+- ``samples()``: a list of ``(input arrays, attrs)`` for the registry-driven gradient check.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+_REGISTRY = {}
+
+
+@dataclass
+class OpDef:
+    type: str
+    infer: Callable
+    kernel: Callable
+    grad: Callable | None = None
+    stateful: bool = False
+    samples: Callable | None = None
+    # Inputs that are never differentiated (indices, shapes, labels); skipped by gradcheck.
+    nondiff_inputs: tuple = ()
+    # Extra tolerance scale for the numeric gradient check (kinks, large curvature).
+    check_tol: float = 1.0
+    # Optional build-time evaluator: fold(op) -> NumPy value or None (shape inference uses it).
+    fold: Callable | None = None
+    doc: str = field(default="", repr=False)
+
+    @property
+    def differentiable(self):
+        return self.grad is not None
+
+
+def register(opdef):
+    """Add an OpDef; a type name may be declared only once."""
+    if opdef.type in _REGISTRY:
+        raise ValueError(f"Op type {opdef.type!r} is already registered")
+    _REGISTRY[opdef.type] = opdef
+    return opdef
+
+
+def op_def(type_name):
+    try:
+        return _REGISTRY[type_name]
+    except KeyError:
+        raise KeyError(f"No op type {type_name!r} is registered") from None
+
+
+def all_op_defs():
+    """Every registered OpDef (imports all op families first)."""
+    import tensorlet.ops  # noqa: F401  (registers the families)
+    return dict(_REGISTRY)

@@ -1,0 +1,2 @@
+"""Op families. Importing this package registers every op (DESIGN.md rule 1)."""
+from . import array, control, math, reduction, state  # noqa: F401

@@ -1,0 +1,105 @@
+"""Shared machinery for declaring ops: creating them, operand promotion, common shape rules."""
+import numpy as np
+
+from tensorlet.framework import dtypes as _dt
+from tensorlet.framework.graph import TensorLike, Tensor, convert_to_tensor, get_default_graph
+from tensorlet.framework.registry import OpDef, register
+from tensorlet.framework.shapes import TensorShape, broadcast_static
+
+__all__ = ["apply", "declare", "OpDef", "register", "binary_operands", "unary_spec",
+           "broadcast_spec", "as_tensor", "np_dtype_out", "TensorShape"]
+
+
+def _graph_of(inputs):
+    for t in inputs:
+        if isinstance(t, Tensor):
+            return t.graph
+    return get_default_graph()
+
+
+def apply(op_type, inputs, attrs=None, name=None):
+    """Create an op of a registered type; returns its output (one) or outputs (tuple)."""
+    inputs = [as_tensor(t) for t in inputs]
+    op = _graph_of(inputs).create_op(op_type, inputs, attrs, name)
+    outs = op.outputs
+    return outs[0] if len(outs) == 1 else outs
+
+
+def declare(op_type, infer, kernel, grad=None, **kw):
+    """Register an OpDef (shorthand used by the op families)."""
+    return register(OpDef(op_type, infer, kernel, grad, **kw))
+
+
+def as_tensor(x, dtype=None):
+    if isinstance(x, Tensor) and dtype is None:
+        return x
+    return convert_to_tensor(x, dtype=dtype)
+
+
+def _is_weak(v):
+    """Python numbers and NumPy values are 'weak': they take the tensor operand's dtype."""
+    return not isinstance(v, TensorLike)
+
+
+def _value_kind(v):
+    try:
+        return np.asarray(v).dtype.kind
+    except Exception:
+        return "O"
+
+
+def binary_operands(x, y, op_name="binary op"):
+    """Two tensors of one dtype, promoting along the lattice (DESIGN.md rule 7)."""
+    xw, yw = _is_weak(x), _is_weak(y)
+    if xw and yw:
+        x = as_tensor(x)
+        xw = False
+    if xw or yw:
+        t, v = (y, x) if xw else (x, y)
+        t = as_tensor(t)
+        dt = t.dtype
+        if _value_kind(v) == "f" and not dt.is_floating:
+            dt = _dt.float32
+            from tensorlet.ops.math import cast
+            t = cast(t, dt)
+        if _value_kind(v) == "b" and not dt.is_bool and not dt.is_numeric:
+            raise TypeError(f"{op_name}: cannot combine a bool value with {dt.name}")
+        v = as_tensor(np.asarray(v).astype(dt.np) if _value_kind(v) in "fiub" else v, dt)
+        return (v, t) if xw else (t, v)
+    x, y = as_tensor(x), as_tensor(y)
+    if x.dtype is not y.dtype:
+        from tensorlet.ops.math import cast
+        dt = _dt.promote(x.dtype, y.dtype)
+        x = x if x.dtype is dt else cast(x, dt)
+        y = y if y.dtype is dt else cast(y, dt)
+    return x, y
+
+
+def unary_spec(inputs, attrs):
+    x = inputs[0]
+    return [(x.shape, x.dtype)]
+
+
+def float_unary_spec(inputs, attrs):
+    x = inputs[0]
+    if not x.dtype.is_floating:
+        raise TypeError(f"expected a floating-point input, got {x.dtype.name} "
+                        "(cast it with tf.cast first)")
+    return [(x.shape, x.dtype)]
+
+
+def broadcast_spec(inputs, attrs):
+    a, b = inputs
+    if a.dtype is not b.dtype:
+        raise TypeError(f"operands must have one dtype, got {a.dtype.name} and {b.dtype.name}")
+    return [(broadcast_static(a.shape, b.shape), a.dtype)]
+
+
+def compare_spec(inputs, attrs):
+    a, b = inputs
+    return [(broadcast_static(a.shape, b.shape), _dt.bool_)]
+
+
+def np_dtype_out(arr, dtype):
+    """Cast a kernel result to the op's dtype only when NumPy changed it."""
+    return arr if arr.dtype == dtype else arr.astype(dtype)

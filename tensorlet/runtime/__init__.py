@@ -1,0 +1,1 @@
+"""Execution: sessions, compiled plans, graph passes, per-session state."""
