@@ -3,7 +3,7 @@
 `import tensorlet as tf` runs TF 1.x graph programs; `from tensorlet import keras` runs Keras
 programs. This module only re-exports public names; nothing is defined here.
 """
-from tensorlet.framework import errors  # noqa: F401
+from tensorlet import errors  # noqa: F401
 from tensorlet.framework.dtypes import (  # noqa: F401
     DType, as_dtype, bool_ as bool, double, float16, float32, float64, half, int8, int16,
     int32, int64, string, uint8, uint16, uint32, uint64)
@@ -17,6 +17,7 @@ from tensorlet.ops.control import *  # noqa: F401,F403
 from tensorlet.ops.math import *  # noqa: F401,F403
 from tensorlet.ops.reduction import *  # noqa: F401,F403
 from tensorlet.ops.state import *  # noqa: F401,F403
+from tensorlet.ops.random import *  # noqa: F401,F403
 from tensorlet.autodiff import gradients  # noqa: F401
 from tensorlet.runtime.session import InteractiveSession, Session, get_default_session  # noqa
 from tensorlet.ops.math import abs, pow, round  # noqa: F401,A004

@@ -1,2 +1,3 @@
 """Op families. Importing this package registers every op (DESIGN.md rule 1)."""
 from . import array, control, math, reduction, state  # noqa: F401
+from . import random  # noqa: F401
