@@ -39,3 +39,8 @@ class InternalError(OpError):
 
 class ResourceExhaustedError(OpError):
     """An allocation was refused because it was absurdly large."""
+
+
+for _cls in (OpError, InvalidArgumentError, FailedPreconditionError, NotFoundError,
+             OutOfRangeError, UnimplementedError, InternalError, ResourceExhaustedError):
+    _cls.__module__ = "tensorlet.errors"  # the public path, shown in tracebacks

@@ -40,6 +40,7 @@ class Graph:
         self.seed = None
         self._var_store = {}
         self._var_scope_stack = []
+        self._var_scope_counts = {}  # variable scope name -> times opened (default_name)
         self._attr_scope = {}
         self._growth = None  # state of the "graph grows between runs" detector
 

@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from tensorlet.framework.errors import InvalidArgumentError, OpError
+from . import numerics
 
 
 def prune(fetch_tensors, target_ops, fed):
@@ -85,7 +86,7 @@ class Plan:
         vals = [None] * self.nslots
         for s, v in zip(self.feed_slots, feed_values):
             vals[s] = v
-        if self.check:
+        if self.check or numerics.is_enabled():
             return self._run_checked(vals)
         i = 0
         try:
@@ -109,11 +110,15 @@ class Plan:
         return [vals[s] for s in self.fetch_slots]
 
     def _run_checked(self, vals):
-        """Slow path (TENSORLET_CHECK_KERNELS=1): each output against its inferred shape/dtype."""
+        """Slow path: outputs checked against their inferred shape/dtype
+        (TENSORLET_CHECK_KERNELS=1) and/or for NaN/Inf (enable_check_numerics)."""
+        check_numbers = numerics.is_enabled()
         for fn, attrs, ins, outs, free, op in self.steps:
             r = fn(attrs, *[vals[j] for j in ins])
             rs = (r,) if outs.__class__ is int else tuple(r)
-            for t, v in zip(op.outputs, rs):
+            if check_numbers:
+                numerics.check_outputs(op, rs)
+            for t, v in zip(op.outputs, rs if self.check else ()):
                 v = np.asarray(v)
                 if v.dtype != t.dtype.np or not t.shape.is_compatible_with(v.shape):
                     raise AssertionError(

@@ -7,6 +7,7 @@ import numpy as np
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
 from tensorlet.framework.graph import Operation, Tensor, get_default_graph
+from tensorlet.framework.traceback_utils import filter_traceback
 from .context import RunContext
 from .plan import Plan, prune
 
@@ -54,6 +55,7 @@ class Session:
         return self._closed
 
     # -- running ----------------------------------------------------------------------------
+    @filter_traceback
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Evaluate `fetches` (tensor, op, name, variable, or nested list/tuple/dict thereof)."""
         if self._closed:
