@@ -24,7 +24,10 @@ SEED = 113
 TRAIN_SIZE = 1437
 DEFAULT_OUTPUT = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "tensorlet", "keras", "datasets", "digits.npz",
+    "tensorlet",
+    "keras",
+    "datasets",
+    "digits.npz",
 )
 
 

@@ -268,11 +268,9 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
             with graph.name_scope(graph.get_name_scope() + "/Initializer/"):
                 return init(dims, dtype=dtype, **kw)
 
-    with graph.name_scope(None):
-        var = Variable(init_val, trainable=True if trainable is None else trainable,
-                       collections=collections, validate_shape=validate_shape,
-                       name=full + "/", dtype=dtype,
-                       constraint=constraint if constraint is not None else scope.constraint)
+    var = Variable(init_val, trainable=True if trainable is None else trainable,
+                   collections=collections, validate_shape=validate_shape, name=full + "/",
+                   dtype=dtype, constraint=constraint if constraint is not None else scope.constraint)
     store[full] = var
 
     reg = regularizer if regularizer is not None else scope.regularizer

@@ -1,3 +1,5 @@
 """Op families. Importing this package registers every op (DESIGN.md rule 1)."""
 from . import array, control, math, reduction, state  # noqa: F401
 from . import random  # noqa: F401
+from . import cross_entropy, nn  # noqa: F401
+from . import training  # noqa: F401

@@ -20,13 +20,13 @@ def is_enabled():
 
 
 def check_outputs(op, values):
-    """Raise InvalidArgumentError when a float output of `op` holds NaN or Inf."""
-    for t, v in zip(op.outputs, values):
+    """Raise InvalidArgumentError when a float output of plan node `op` holds NaN or Inf."""
+    for index, v in enumerate(values):
         if isinstance(v, np.ndarray) and v.dtype.kind == "f" and not np.isfinite(v).all():
             what = "NaN" if np.isnan(v).any() else "Inf"
             scope = op.name.rsplit("/", 1)[0] if "/" in op.name else None
             where = f" in layer/scope {scope!r}" if scope else ""
             raise InvalidArgumentError(
                 f"check_numerics: {op.type} op {op.name!r}{where} produced {what} in output "
-                f"{t.value_index} ({v.dtype}, shape {v.shape}); the op was created at "
+                f"{index} ({v.dtype}, shape {v.shape}); the op was created at "
                 f"{op.traceback}", op=op)

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from tensorlet.framework.errors import InvalidArgumentError, OpError
-from . import numerics
+from . import numerics, passes
 
 
 def prune(fetch_tensors, target_ops, fed):
@@ -35,36 +35,30 @@ def prune(fetch_tensors, target_ops, fed):
 class Plan:
     """Executable steps for one (fetches, feeds) signature of one session."""
 
-    def __init__(self, ops, fetch_tensors, feed_tensors, ctx):
+    def __init__(self, ops, fetch_tensors, feed_tensors, ctx, target_ops=()):
+        nodes, roots, feeds = _to_nodes(ops, fetch_tensors, feed_tensors, target_ops)
+        nodes = passes.optimize(nodes, roots)
         slot_of = {}
 
-        def slot(t):
-            s = slot_of.get(t)
+        def slot(ref):
+            s = slot_of.get(ref)
             if s is None:
-                s = slot_of[t] = len(slot_of)
+                s = slot_of[ref] = len(slot_of)
             return s
 
-        self.feed_slots = [slot(t) for t in feed_tensors]
-        fed = set(feed_tensors)
+        self.feed_slots = [slot((f, 0)) for f in feeds]
         steps = []
-        for op in ops:
-            if op.type == "Placeholder" and not any(t in fed for t in op.outputs):
-                a = op.attrs
-                raise InvalidArgumentError(
-                    f"You must feed a value for placeholder tensor '{op.name}' with dtype "
-                    f"{a['dtype'].name} and shape {a['shape']} (created at {op.traceback})",
-                    op=op)
-            fn = op.opdef.kernel
-            if op.opdef.stateful:
+        for n in nodes:
+            fn = n.opdef.kernel
+            if n.stateful:
                 fn = _bind(fn, ctx)
-            ins = tuple(slot(t) for t in op.inputs)
-            outs = tuple(slot(t) for t in op.outputs)
-            steps.append([fn, op.attrs, ins, outs[0] if len(outs) == 1 else outs, (), op])
-        self.fetch_slots = [slot(t) for t in fetch_tensors]
+            ins = tuple(slot(r) for r in n.inputs)
+            outs = tuple(slot((n, i)) for i in range(len(n.specs)))
+            steps.append([fn, n.attrs, ins, outs[0] if len(outs) == 1 else outs, (), n])
+        self.fetch_slots = [slot(r) for r in roots]
         self.nslots = len(slot_of)
         self._free_after_last_use(steps, set(self.fetch_slots) | set(self.feed_slots))
         self.steps = [tuple(s) for s in steps]
-        self.ops = ops
         self.check = os.environ.get("TENSORLET_CHECK_KERNELS") == "1"
 
     @staticmethod
@@ -86,12 +80,13 @@ class Plan:
         vals = [None] * self.nslots
         for s, v in zip(self.feed_slots, feed_values):
             vals[s] = v
-        if self.check or numerics.is_enabled():
-            return self._run_checked(vals)
+        checked = self.check or numerics.is_enabled()
         i = 0
         try:
-            for fn, attrs, ins, outs, free, _ in self.steps:
+            for fn, attrs, ins, outs, free, node in self.steps:
                 r = fn(attrs, *[vals[j] for j in ins])
+                if checked:
+                    self._check(node, r if outs.__class__ is not int else (r,))
                 if outs.__class__ is int:
                     vals[outs] = r
                 else:
@@ -104,31 +99,24 @@ class Plan:
             if e.op is None:
                 e.op = self.steps[i][5]
             raise
+        except AssertionError:
+            raise
         except Exception as e:
             raise _kernel_error(self.steps[i][5], [vals[j] for j in self.steps[i][2]], e) \
                 from e
         return [vals[s] for s in self.fetch_slots]
 
-    def _run_checked(self, vals):
-        """Slow path: outputs checked against their inferred shape/dtype
-        (TENSORLET_CHECK_KERNELS=1) and/or for NaN/Inf (enable_check_numerics)."""
-        check_numbers = numerics.is_enabled()
-        for fn, attrs, ins, outs, free, op in self.steps:
-            r = fn(attrs, *[vals[j] for j in ins])
-            rs = (r,) if outs.__class__ is int else tuple(r)
-            if check_numbers:
-                numerics.check_outputs(op, rs)
-            for t, v in zip(op.outputs, rs if self.check else ()):
-                v = np.asarray(v)
-                if v.dtype != t.dtype.np or not t.shape.is_compatible_with(v.shape):
-                    raise AssertionError(
-                        f"kernel of {op.type} op {op.name!r} returned {v.dtype}{list(v.shape)}, "
-                        f"inferred {t.dtype.name}{t.shape}")
-            for s, v in zip((outs,) if outs.__class__ is int else outs, rs):
-                vals[s] = v
-            for s in free:
-                vals[s] = None
-        return [vals[s] for s in self.fetch_slots]
+    def _check(self, node, results):
+        """Slow path: outputs against their inferred shape/dtype (TENSORLET_CHECK_KERNELS=1)
+        and/or for NaN/Inf (enable_check_numerics)."""
+        if numerics.is_enabled():
+            numerics.check_outputs(node, results)
+        for (shape, dtype), v in zip(node.specs, results if self.check else ()):
+            v = np.asarray(v)
+            if v.dtype != dtype.np or not shape.is_compatible_with(v.shape):
+                raise AssertionError(
+                    f"kernel of {node.type} op {node.name!r} returned {v.dtype}{list(v.shape)}, "
+                    f"inferred {dtype.name}{shape}")
 
 
 def _bind(fn, ctx):
@@ -143,3 +131,27 @@ def _kernel_error(op, args, exc):
     return InvalidArgumentError(
         f"{op.type} op {op.name!r} (created at {op.traceback}) failed on inputs "
         f"[{shapes}]: {exc}", op=op)
+
+
+def _to_nodes(ops, fetch_tensors, feed_tensors, target_ops):
+    """The pruned ops as plan Nodes; returns (nodes, fetch references, Feed stand-ins)."""
+    feeds = [passes.Feed(t) for t in feed_tensors]
+    ref_of = {t: (f, 0) for t, f in zip(feed_tensors, feeds)}
+    node_of = {}
+    targets = set(target_ops)
+    nodes = []
+    for op in ops:
+        if op.type == "Placeholder" and not any(t in ref_of for t in op.outputs):
+            a = op.attrs
+            raise InvalidArgumentError(
+                f"You must feed a value for placeholder tensor '{op.name}' with dtype "
+                f"{a['dtype'].name} and shape {a['shape']} (created at {op.traceback})", op=op)
+        n = passes.Node(op.opdef, op.attrs, [ref_of[t] for t in op.inputs],
+                        [(t.shape, t.dtype) for t in op.outputs], op.name, op.traceback,
+                        [node_of[c] for c in op.control_inputs if c in node_of],
+                        keep=op in targets)
+        node_of[op] = n
+        for t in op.outputs:
+            ref_of.setdefault(t, (n, t.value_index))
+        nodes.append(n)
+    return nodes, [ref_of[t] for t in fetch_tensors], feeds

@@ -69,7 +69,7 @@ class Session:
         if plan is None:
             target_ops = [f for f in flat if isinstance(f, Operation)]
             ops = prune(fetch_tensors, target_ops, feeds)
-            plan = Plan(ops, fetch_tensors, list(feeds), self._ctx)
+            plan = Plan(ops, fetch_tensors, list(feeds), self._ctx, target_ops)
             self._plans[key] = plan
             if len(self._plans) > _MAX_PLANS:
                 self._plans.popitem(last=False)

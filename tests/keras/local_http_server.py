@@ -17,6 +17,8 @@ class LocalFileServer:
     Attributes tests may change between requests:
         honour_range: answer Range requests with 206; when False, send the whole
             file with 200, as servers without range support do.
+        misplace_range: answer Range requests with a 206 that starts at byte 0
+            instead of the byte asked for.
         cut_after: URL path -> byte count; the next response for that path sends
             the full Content-Length but only that many bytes, then closes.
         requests: list of `(path, range_header_or_None)`, one per request.
@@ -25,10 +27,13 @@ class LocalFileServer:
     def __init__(self):
         self.files = {}
         self.honour_range = True
+        self.misplace_range = False
         self.cut_after = {}
         self.requests = []
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base_url(self):
@@ -66,7 +71,7 @@ def _make_handler(server):
             start = 0
             match = re.fullmatch(r"bytes=(\d+)-", range_header or "")
             if match and server.honour_range:
-                start = int(match.group(1))
+                start = 0 if server.misplace_range else int(match.group(1))
                 if start >= len(data):
                     self.send_response(416)
                     self.send_header("Content-Range", f"bytes */{len(data)}")

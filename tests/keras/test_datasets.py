@@ -14,6 +14,7 @@ train and test splits), arange(5) to [1, 0, 3, 2, 4] (Reuters) and arange(10) to
 import ast
 import gzip
 import hashlib
+import importlib.util
 import io
 import json
 import os
@@ -169,8 +170,12 @@ MNIST_ARRAYS = {
 def test_mnist_downloads_and_parses(publish, home):
     publish(mnist, {"mnist.npz": npz_bytes(**MNIST_ARRAYS)})
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
-    for got, name in ((x_train, "x_train"), (y_train, "y_train"), (x_test, "x_test"),
-                      (y_test, "y_test")):
+    for got, name in (
+        (x_train, "x_train"),
+        (y_train, "y_train"),
+        (x_test, "x_test"),
+        (y_test, "y_test"),
+    ):
         assert got.dtype == np.uint8
         np.testing.assert_array_equal(got, MNIST_ARRAYS[name])
     assert (home / "datasets" / "mnist.npz").is_file()
@@ -278,13 +283,16 @@ def test_cifar10_channels_last_and_labels(publish, home):
     assert (extracted / "test_batch").is_file()
 
 
-@pytest.mark.parametrize(("label_mode", "train", "test"),
-                         [("fine", [10, 55, 99], [42]), ("coarse", [1, 2, 19], [0])])
+@pytest.mark.parametrize(
+    ("label_mode", "train", "test"), [("fine", [10, 55, 99], [42]), ("coarse", [1, 2, 19], [0])]
+)
 def test_cifar100_label_modes(publish, label_mode, train, test):
     train_data, train_batch = cifar_batch(3, 1, fine_labels=[10, 55, 99], coarse_labels=[1, 2, 19])
     _, test_batch = cifar_batch(1, 2, fine_labels=[42], coarse_labels=[0])
-    members = {"cifar-100-python/train": py2_pickle(train_batch),
-               "cifar-100-python/test": py2_pickle(test_batch)}
+    members = {
+        "cifar-100-python/train": py2_pickle(train_batch),
+        "cifar-100-python/test": py2_pickle(test_batch),
+    }
     publish(cifar100, {"cifar-100-python.tar.gz": tar_gz(members)})
     (x_train, y_train), (x_test, y_test) = cifar100.load_data(label_mode=label_mode)
     assert x_train.shape == (3, 32, 32, 3) and x_test.shape == (1, 32, 32, 3)
@@ -300,8 +308,9 @@ def test_cifar100_rejects_unknown_label_mode():
 
 def test_cifar_pickle_that_runs_code_is_refused(publish, home, tmp_path):
     marker = tmp_path / "pwned"
-    members = {f"cifar-10-batches-py/data_batch_{i}": pickle.dumps(Evil(marker))
-               for i in range(1, 6)}
+    members = {
+        f"cifar-10-batches-py/data_batch_{i}": pickle.dumps(Evil(marker)) for i in range(1, 6)
+    }
     members["cifar-10-batches-py/test_batch"] = pickle.dumps(Evil(marker))
     publish(cifar10, {"cifar-10-python.tar.gz": tar_gz(members)})
     with pytest.raises(pickle.UnpicklingError, match="Refusing to load 'posix.system'"):
@@ -326,8 +335,10 @@ IMDB_TEST = [[2, 7], [1, 1, 1, 1]]
 
 def imdb_npz():
     return npz_bytes(
-        x_train=object_array(IMDB_TRAIN), y_train=np.array([1, 0, 1]),
-        x_test=object_array(IMDB_TEST), y_test=np.array([0, 1]),
+        x_train=object_array(IMDB_TRAIN),
+        y_train=np.array([1, 0, 1]),
+        x_test=object_array(IMDB_TEST),
+        y_test=np.array([0, 1]),
     )
 
 
@@ -336,22 +347,50 @@ def imdb_npz():
     [
         # Shifted by 3 with start 1: train [1,4,5,6] [1,7,8] [1,9], test [1,5,10]
         # [1,4,4,4,4]; num_words defaults to the largest index, 10, which becomes oov 2.
-        ({}, [[1, 9], [1, 4, 5, 6], [1, 7, 8]], [1, 1, 0],
-         [[1, 4, 4, 4, 4], [1, 5, 2]], [1, 0]),
-        ({"seed": 7}, [[1, 9], [1, 7, 8], [1, 4, 5, 6]], [1, 0, 1],
-         [[1, 4, 4, 4, 4], [1, 5, 2]], [1, 0]),
-        ({"num_words": 6}, [[1, 2], [1, 4, 5, 2], [1, 2, 2]], [1, 1, 0],
-         [[1, 4, 4, 4, 4], [1, 5, 2]], [1, 0]),
-        ({"skip_top": 5}, [[2, 9], [2, 2, 5, 6], [2, 7, 8]], [1, 1, 0],
-         [[2, 2, 2, 2, 2], [2, 5, 2]], [1, 0]),
+        ({}, [[1, 9], [1, 4, 5, 6], [1, 7, 8]], [1, 1, 0], [[1, 4, 4, 4, 4], [1, 5, 2]], [1, 0]),
+        (
+            {"seed": 7},
+            [[1, 9], [1, 7, 8], [1, 4, 5, 6]],
+            [1, 0, 1],
+            [[1, 4, 4, 4, 4], [1, 5, 2]],
+            [1, 0],
+        ),
+        (
+            {"num_words": 6},
+            [[1, 2], [1, 4, 5, 2], [1, 2, 2]],
+            [1, 1, 0],
+            [[1, 4, 4, 4, 4], [1, 5, 2]],
+            [1, 0],
+        ),
+        (
+            {"skip_top": 5},
+            [[2, 9], [2, 2, 5, 6], [2, 7, 8]],
+            [1, 1, 0],
+            [[2, 2, 2, 2, 2], [2, 5, 2]],
+            [1, 0],
+        ),
         ({"maxlen": 4}, [[1, 9], [1, 7, 8]], [1, 0], [[1, 5, 2]], [0]),
-        ({"start_char": None, "index_from": 0}, [[6], [1, 2, 3], [4, 5]], [1, 1, 0],
-         [[1, 1, 1, 1], [2, 2]], [1, 0]),
-        ({"oov_char": None, "num_words": 6}, [[1], [1, 4, 5], [1]], [1, 1, 0],
-         [[1, 4, 4, 4, 4], [1, 5]], [1, 0]),
-        ({"start_char": 5, "oov_char": 9, "index_from": 10, "num_words": 14},
-         [[5, 9], [5, 11, 12, 13], [5, 9, 9]], [1, 1, 0],
-         [[5, 11, 11, 11, 11], [5, 12, 9]], [1, 0]),
+        (
+            {"start_char": None, "index_from": 0},
+            [[6], [1, 2, 3], [4, 5]],
+            [1, 1, 0],
+            [[1, 1, 1, 1], [2, 2]],
+            [1, 0],
+        ),
+        (
+            {"oov_char": None, "num_words": 6},
+            [[1], [1, 4, 5], [1]],
+            [1, 1, 0],
+            [[1, 4, 4, 4, 4], [1, 5]],
+            [1, 0],
+        ),
+        (
+            {"start_char": 5, "oov_char": 9, "index_from": 10, "num_words": 14},
+            [[5, 9], [5, 11, 12, 13], [5, 9, 9]],
+            [1, 1, 0],
+            [[5, 11, 11, 11, 11], [5, 12, 9]],
+            [1, 0],
+        ),
     ],
 )
 def test_imdb_options(publish, options, x_train, y_train, x_test, y_test):
@@ -373,8 +412,12 @@ def test_imdb_errors(publish):
 
 
 def test_imdb_equal_lengths_still_give_a_1d_object_array(publish):
-    data = npz_bytes(x_train=object_array([[1, 2], [3, 4]]), y_train=np.array([0, 1]),
-                     x_test=object_array([[5, 6]]), y_test=np.array([1]))
+    data = npz_bytes(
+        x_train=object_array([[1, 2], [3, 4]]),
+        y_train=np.array([0, 1]),
+        x_test=object_array([[5, 6]]),
+        y_test=np.array([1]),
+    )
     publish(imdb, {"imdb.npz": data})
     (x_train, _), _ = imdb.load_data()
     assert x_train.shape == (2,)
@@ -382,8 +425,12 @@ def test_imdb_equal_lengths_still_give_a_1d_object_array(publish):
 
 def test_imdb_object_array_that_runs_code_is_refused(publish, tmp_path):
     marker = tmp_path / "pwned"
-    data = npz_bytes(x_train=object_array([Evil(marker)]), y_train=np.array([0]),
-                     x_test=object_array([[1]]), y_test=np.array([0]))
+    data = npz_bytes(
+        x_train=object_array([Evil(marker)]),
+        y_train=np.array([0]),
+        x_test=object_array([[1]]),
+        y_test=np.array([0]),
+    )
     publish(imdb, {"imdb.npz": data})
     with pytest.raises(pickle.UnpicklingError, match="posix.system"):
         imdb.load_data()
@@ -411,24 +458,32 @@ REUTERS_Y = [0, 3, 5, 1, 2]
         # Shifted: [1,4,5] [1,6] [1,7,8,9] [1,5,5] [1,10]; 10 becomes oov 2; order
         # [1, 0, 3, 2, 4]; 4 of 5 for training.
         ({}, [[1, 6], [1, 4, 5], [1, 5, 5], [1, 7, 8, 9]], [3, 0, 1, 5], [[1, 2]], [2]),
-        ({"test_split": 0.4}, [[1, 6], [1, 4, 5], [1, 5, 5]], [3, 0, 1],
-         [[1, 7, 8, 9], [1, 2]], [5, 2]),
+        (
+            {"test_split": 0.4},
+            [[1, 6], [1, 4, 5], [1, 5, 5]],
+            [3, 0, 1],
+            [[1, 7, 8, 9], [1, 2]],
+            [5, 2],
+        ),
         ({"maxlen": 3}, [[1, 6]], [3], [[1, 2]], [2]),
-        ({"num_words": 6, "skip_top": 2}, [[2, 2], [2, 4, 5], [2, 5, 5], [2, 2, 2, 2]],
-         [3, 0, 1, 5], [[2, 2]], [2]),
+        (
+            {"num_words": 6, "skip_top": 2},
+            [[2, 2], [2, 4, 5], [2, 5, 5], [2, 2, 2, 2]],
+            [3, 0, 1, 5],
+            [[2, 2]],
+            [2],
+        ),
     ],
 )
 def test_reuters_options(publish, options, x_train, y_train, x_test, y_test):
-    publish(reuters, {"reuters.npz": npz_bytes(x=object_array(REUTERS_X),
-                                               y=np.array(REUTERS_Y))})
+    publish(reuters, {"reuters.npz": npz_bytes(x=object_array(REUTERS_X), y=np.array(REUTERS_Y))})
     (got_x_train, got_y_train), (got_x_test, got_y_test) = reuters.load_data(**options)
     assert got_x_train.tolist() == x_train and got_y_train.tolist() == y_train
     assert got_x_test.tolist() == x_test and got_y_test.tolist() == y_test
 
 
 def test_reuters_errors_and_label_names(publish):
-    publish(reuters, {"reuters.npz": npz_bytes(x=object_array(REUTERS_X),
-                                               y=np.array(REUTERS_Y))})
+    publish(reuters, {"reuters.npz": npz_bytes(x=object_array(REUTERS_X), y=np.array(REUTERS_Y))})
     with pytest.raises(ValueError, match="Increase maxlen"):
         reuters.load_data(maxlen=1)
     for bad in (1.0, -0.1, "0.2"):
@@ -488,14 +543,22 @@ def test_digits_bundled_split():
 
 
 def test_digits_match_the_documented_source_and_split():
-    sklearn_datasets = pytest.importorskip("sklearn.datasets")
-    source = sklearn_datasets.load_digits()
+    """Compares with scikit-learn's digits.csv.gz (64 pixels then the label per row),
+    read directly: importing scikit-learn alone would take longer than this file."""
+    spec = importlib.util.find_spec("sklearn")
+    source = spec and os.path.join(
+        os.path.dirname(spec.origin), "datasets", "data", "digits.csv.gz"
+    )
+    if not source or not os.path.exists(source):
+        pytest.skip("scikit-learn's digits.csv.gz is not available")
+    table = np.loadtxt(source, delimiter=",")
+    images, labels = table[:, :64].reshape(-1, 8, 8), table[:, 64]
     order = np.random.RandomState(113).permutation(1797)
     (x_train, y_train), (x_test, y_test) = digits.load_data()
-    np.testing.assert_array_equal(x_train, source.images[order[:1437]])
-    np.testing.assert_array_equal(y_train, source.target[order[:1437]])
-    np.testing.assert_array_equal(x_test, source.images[order[1437:]])
-    np.testing.assert_array_equal(y_test, source.target[order[1437:]])
+    np.testing.assert_array_equal(x_train, images[order[:1437]])
+    np.testing.assert_array_equal(y_train, labels[order[:1437]])
+    np.testing.assert_array_equal(x_test, images[order[1437:]])
+    np.testing.assert_array_equal(y_test, labels[order[1437:]])
 
 
 def test_digits_missing_file_error(monkeypatch, tmp_path):
@@ -510,8 +573,13 @@ def test_no_dataset_module_imports_scikit_learn():
         if name.endswith(".py"):
             with open(os.path.join(package, name), encoding="utf-8") as handle:
                 tree = ast.parse(handle.read())
-            imported = [alias.name for node in ast.walk(tree)
-                        if isinstance(node, ast.Import) for alias in node.names]
-            imported += [node.module or "" for node in ast.walk(tree)
-                         if isinstance(node, ast.ImportFrom)]
+            imported = [
+                alias.name
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Import)
+                for alias in node.names
+            ]
+            imported += [
+                node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            ]
             assert not [module for module in imported if module.startswith("sklearn")], name

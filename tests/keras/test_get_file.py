@@ -134,8 +134,9 @@ def test_cache_root_comes_from_tensorlet_home(server, tmp_path, monkeypatch):
 
 def test_absolute_cache_subdir_is_used_as_is(server, cache, tmp_path):
     elsewhere = str(tmp_path / "elsewhere")
-    path = get_file("data.bin", server.base_url + "data.bin", cache_subdir=elsewhere,
-                    cache_dir=cache)
+    path = get_file(
+        "data.bin", server.base_url + "data.bin", cache_subdir=elsewhere, cache_dir=cache
+    )
     assert path == os.path.join(elsewhere, "data.bin")
 
 
@@ -157,11 +158,21 @@ def test_argument_errors(cache):
     with pytest.raises(ValueError, match="64 and an md5 hash 32"):
         get_file("data.bin", "http://127.0.0.1/x", file_hash="abc", cache_dir=cache)
     with pytest.raises(ValueError, match="hash_algorithm"):
-        get_file("data.bin", "http://127.0.0.1/x", file_hash=SHA256, hash_algorithm="sha1",
-                 cache_dir=cache)
+        get_file(
+            "data.bin",
+            "http://127.0.0.1/x",
+            file_hash=SHA256,
+            hash_algorithm="sha1",
+            cache_dir=cache,
+        )
     with pytest.raises(ValueError, match="64 and an md5 hash 32"):
-        get_file("data.bin", "http://127.0.0.1/x", file_hash=SHA256, hash_algorithm="md5",
-                 cache_dir=cache)
+        get_file(
+            "data.bin",
+            "http://127.0.0.1/x",
+            file_hash=SHA256,
+            hash_algorithm="md5",
+            cache_dir=cache,
+        )
 
 
 def test_hash_file_and_validate_file(tmp_path):
@@ -197,6 +208,16 @@ def test_restarts_when_the_server_ignores_range(server, cache):
     path = get_file("data.bin", server.base_url + "data.bin", file_hash=SHA256, cache_dir=cache)
     assert read(path) == PAYLOAD
     assert server.requests == [("data.bin", "bytes=3000-")]
+
+
+def test_restarts_when_the_server_sends_another_range(server, cache):
+    server.misplace_range = True
+    os.makedirs(os.path.dirname(target_path(cache)))
+    with open(target_path(cache) + ".part", "wb") as handle:
+        handle.write(PAYLOAD[:4000])
+    path = get_file("data.bin", server.base_url + "data.bin", cache_dir=cache)
+    assert read(path) == PAYLOAD
+    assert server.requests == [("data.bin", "bytes=4000-"), ("data.bin", None)]
 
 
 def test_dropped_connection_keeps_part_then_resumes(server, cache):
@@ -243,6 +264,12 @@ def test_offline_error_names_url_and_destination(cache):
     assert not os.path.exists(target_path(cache, "mnist.npz"))
 
 
+def test_local_write_errors_are_not_reported_as_download_failures(server, cache):
+    os.makedirs(target_path(cache) + ".part")  # a directory where the .part file goes
+    with pytest.raises(IsADirectoryError):
+        get_file("data.bin", server.base_url + "data.bin", cache_dir=cache)
+
+
 def test_http_error_names_status_url_and_destination(server, cache):
     origin = server.base_url + "absent.bin"
     with pytest.raises(OSError, match="HTTP 404") as error:
@@ -254,8 +281,9 @@ def test_http_error_names_status_url_and_destination(server, cache):
 
 
 def test_extracts_tar_to_fname_and_keeps_archive(server, cache):
-    server.files["pack.tar.gz"] = tar_bytes([regular("pack/a.txt", b"A"),
-                                             regular("pack/sub/b.txt", b"B")])
+    server.files["pack.tar.gz"] = tar_bytes(
+        [regular("pack/a.txt", b"A"), regular("pack/sub/b.txt", b"B")]
+    )
     origin = server.base_url + "pack.tar.gz"
     path = get_file("pack", origin, extract=True, cache_dir=cache)
     assert path == target_path(cache, "pack")
@@ -291,11 +319,13 @@ def test_untar_and_archive_format(server, cache):
     path = get_file("t", server.base_url + "t.tar.gz", untar=True, cache_dir=cache)
     assert read(os.path.join(path, "t.txt")) == b"T"
     with pytest.raises(ValueError, match="accepted format"):
-        get_file("z", server.base_url + "z.zip", extract=True, archive_format="tar",
-                 cache_dir=cache)
+        get_file(
+            "z", server.base_url + "z.zip", extract=True, archive_format="tar", cache_dir=cache
+        )
     with pytest.raises(ValueError, match="archive_format"):
-        get_file("z2", server.base_url + "z.zip", extract=True, archive_format="rar",
-                 cache_dir=cache)
+        get_file(
+            "z2", server.base_url + "z.zip", extract=True, archive_format="rar", cache_dir=cache
+        )
 
 
 @pytest.mark.parametrize(
@@ -324,8 +354,15 @@ def test_unsafe_tar_members_are_refused(tmp_path, members, reason):
 
 def test_safe_links_inside_the_directory_are_kept(tmp_path):
     archive = tmp_path / "links.tar.gz"
-    archive.write_bytes(tar_bytes([regular("d/a.txt", b"A"), link("d/soft", "a.txt"),
-                                   link("d/hard", "d/a.txt", tarfile.LNKTYPE)]))
+    archive.write_bytes(
+        tar_bytes(
+            [
+                regular("d/a.txt", b"A"),
+                link("d/soft", "a.txt"),
+                link("d/hard", "d/a.txt", tarfile.LNKTYPE),
+            ]
+        )
+    )
     archive_utils.extract_archive(str(archive), str(tmp_path / "out"))
     assert os.readlink(tmp_path / "out" / "d" / "soft") == "a.txt"
     assert read(tmp_path / "out" / "d" / "soft") == b"A"
@@ -345,7 +382,7 @@ def test_zip_symlink_escaping_is_refused(tmp_path):
     with zipfile.ZipFile(buffer, "w") as archive:
         info = zipfile.ZipInfo("escape")
         info.create_system = 3
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         archive.writestr(info, "../../outside")
     (tmp_path / "links.zip").write_bytes(buffer.getvalue())
     with pytest.raises(ValueError, match="climbs with '..'"):
@@ -360,6 +397,10 @@ def test_extraction_size_is_capped(tmp_path, monkeypatch):
         archive_utils.extract_archive(str(archive), str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
     assert os.listdir(tmp_path) == ["big.zip"]
+    # Each member also costs 512 bytes, so many empty members are stopped too.
+    archive.write_bytes(zip_bytes([(f"{i}.txt", b"") for i in range(3)]))
+    with pytest.raises(ValueError, match="more than 1000 bytes"):
+        archive_utils.extract_archive(str(archive), str(tmp_path / "out"))
 
 
 def test_not_an_archive_is_an_error(tmp_path):

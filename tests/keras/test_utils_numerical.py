@@ -69,8 +69,9 @@ def test_normalize_l2_along_last_axis():
 
 def test_normalize_other_axis_and_order():
     x = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
-    np.testing.assert_allclose(normalize(x, axis=0, order=1), [[0.25, 0.5, 0.75],
-                                                               [0.75, 0.5, 0.25]])
+    np.testing.assert_allclose(
+        normalize(x, axis=0, order=1), [[0.25, 0.5, 0.75], [0.75, 0.5, 0.25]]
+    )
     np.testing.assert_allclose(normalize(x, order=np.inf), [[1 / 3, 2 / 3, 1], [1, 2 / 3, 1 / 3]])
 
 

@@ -15,16 +15,19 @@ def test_defaults_pre_pad_to_longest_as_int32():
 
 
 def test_value_and_post_padding():
-    np.testing.assert_array_equal(pad_sequences(SEQUENCES, value=-1),
-                                  [[-1, -1, 1], [-1, 2, 3], [4, 5, 6]])
-    np.testing.assert_array_equal(pad_sequences(SEQUENCES, padding="post"),
-                                  [[1, 0, 0], [2, 3, 0], [4, 5, 6]])
+    np.testing.assert_array_equal(
+        pad_sequences(SEQUENCES, value=-1), [[-1, -1, 1], [-1, 2, 3], [4, 5, 6]]
+    )
+    np.testing.assert_array_equal(
+        pad_sequences(SEQUENCES, padding="post"), [[1, 0, 0], [2, 3, 0], [4, 5, 6]]
+    )
 
 
 def test_truncation_pre_and_post():
     np.testing.assert_array_equal(pad_sequences(SEQUENCES, maxlen=2), [[0, 1], [2, 3], [5, 6]])
-    np.testing.assert_array_equal(pad_sequences(SEQUENCES, maxlen=2, truncating="post"),
-                                  [[0, 1], [2, 3], [4, 5]])
+    np.testing.assert_array_equal(
+        pad_sequences(SEQUENCES, maxlen=2, truncating="post"), [[0, 1], [2, 3], [4, 5]]
+    )
 
 
 def test_longer_maxlen_zero_maxlen_and_empty_sequences():

@@ -27,9 +27,7 @@ def load_batch(path, label_key="labels"):
     batch = {_as_text(key): value for key, value in batch.items()}
     for key in ("data", label_key):
         if key not in batch:
-            raise ValueError(
-                f"{path} has no '{key}' entry; found {sorted(batch)}."
-            )
+            raise ValueError(f"{path} has no '{key}' entry; found {sorted(batch)}.")
     data, labels = batch["data"], list(batch[label_key])
     if (
         not isinstance(data, np.ndarray)
@@ -42,9 +40,7 @@ def load_batch(path, label_key="labels"):
             f"{getattr(data, 'dtype', type(data).__name__)} {getattr(data, 'shape', '')}."
         )
     if len(labels) != len(data):
-        raise ValueError(
-            f"{path} has {len(data)} images but {len(labels)} '{label_key}' labels."
-        )
+        raise ValueError(f"{path} has {len(data)} images but {len(labels)} '{label_key}' labels.")
     return data.reshape(len(data), 3, 32, 32), labels
 
 

@@ -42,7 +42,9 @@ def drop_long(maxlen, sequences, labels):
     """Keeps the sequences shorter than `maxlen` (all of them when `maxlen` is falsy)."""
     if not maxlen:
         return list(sequences), list(labels)
-    kept = [(sequence, label) for sequence, label in zip(sequences, labels) if len(sequence) < maxlen]
+    kept = [
+        (sequence, label) for sequence, label in zip(sequences, labels) if len(sequence) < maxlen
+    ]
     return [sequence for sequence, _ in kept], [label for _, label in kept]
 
 

@@ -47,8 +47,7 @@ def _load_split(prefix):
     images = read_idx_gz(_fetch(f"{prefix}-images-idx3-ubyte.gz"), expected_ndim=3)
     if len(images) != len(labels):
         raise ValueError(
-            f"Fashion-MNIST {prefix} files disagree: {len(images)} images but "
-            f"{len(labels)} labels."
+            f"Fashion-MNIST {prefix} files disagree: {len(images)} images but {len(labels)} labels."
         )
     return images, labels
 

@@ -7,10 +7,12 @@ untrusted input, so, unlike a plain `extractall`, it:
   the extraction directory), hard links to anything but an earlier regular file, and
   device files or FIFOs;
 - stops once more than `MAX_EXTRACTED_BYTES` have been written, counting the bytes
-  really written rather than trusting the sizes the archive declares;
+  really written rather than trusting the sizes the archive declares, plus 512 bytes
+  (a tar header) per member, so that millions of empty members are stopped too;
 - extracts into a staging directory beside the destination and renames it into
   place only when everything succeeded, so a failed extraction never leaves a
   half-filled directory where a later call would take it for a complete one.
+File permissions and times stored in the archive are not restored.
 """
 
 import os
@@ -27,6 +29,7 @@ import zipfile
 MAX_EXTRACTED_BYTES = 16 * 1024**3
 
 _CHUNK = 1 << 20
+_MEMBER_COST = 512
 _FORMATS = ("tar", "zip")
 
 
@@ -59,8 +62,7 @@ def extract_archive(file_path, path, archive_format="auto"):
     path = os.path.abspath(path)
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=os.path.basename(path) + ".", suffix=".partial",
-                               dir=parent)
+    staging = tempfile.mkdtemp(prefix=os.path.basename(path) + ".", suffix=".partial", dir=parent)
     try:
         extractor(file_path, staging, _ByteBudget(file_path, MAX_EXTRACTED_BYTES))
         _move_into_place(staging, path)
@@ -106,12 +108,7 @@ class _ByteBudget:
 def _member_destination(root, name, archive):
     """Returns where member `name` goes under `root`, refusing names that escape it."""
     parts = [part for part in re.split(r"[\\/]", name) if part not in ("", ".")]
-    if (
-        name.startswith(("/", "\\"))
-        or re.match(r"^[A-Za-z]:", name)
-        or ".." in parts
-        or not parts
-    ):
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts or not parts:
         raise ValueError(
             f"Refusing to extract '{archive}': member '{name}' has an absolute path or "
             "'..' components and would be written outside the extraction directory."
@@ -135,8 +132,11 @@ def _make_symlink(destination, target, name, archive):
     (`x -> y/..`, then `y -> .`) resolve outside it.
     """
     parts = re.split(r"[\\/]", target)
-    if not target or target.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", target) or (
-        ".." in parts
+    if (
+        not target
+        or target.startswith(("/", "\\"))
+        or re.match(r"^[A-Za-z]:", target)
+        or (".." in parts)
     ):
         raise ValueError(
             f"Refusing to extract '{archive}': symlink '{name}' points to '{target}', "
@@ -168,6 +168,7 @@ def _write_stream(source, destination, budget):
 def _extract_tar(file_path, root, budget):
     with tarfile.open(file_path) as archive:
         for member in archive:
+            budget.charge(_MEMBER_COST)
             destination = _member_destination(root, member.name, file_path)
             if member.isdir():
                 os.makedirs(destination, exist_ok=True)
@@ -195,6 +196,7 @@ def _extract_tar(file_path, root, budget):
 def _extract_zip(file_path, root, budget):
     with zipfile.ZipFile(file_path) as archive:
         for info in archive.infolist():
+            budget.charge(_MEMBER_COST)
             destination = _member_destination(root, info.filename, file_path)
             mode = info.external_attr >> 16
             if info.is_dir():
@@ -210,8 +212,9 @@ def _extract_zip(file_path, root, budget):
 def _move_into_place(staging, path):
     """Renames `staging` to `path`, replacing an existing directory there."""
     if os.path.lexists(path):
-        retired = tempfile.mkdtemp(prefix=os.path.basename(path) + ".", suffix=".old",
-                                   dir=os.path.dirname(path))
+        retired = tempfile.mkdtemp(
+            prefix=os.path.basename(path) + ".", suffix=".old", dir=os.path.dirname(path)
+        )
         os.rmdir(retired)
         os.rename(path, retired)
         os.rename(staging, path)

@@ -20,6 +20,7 @@ What it adds over Keras:
 import hashlib
 import http.client
 import os
+import ssl
 import tempfile
 import urllib.error
 import urllib.parse
@@ -33,13 +34,20 @@ from tensorlet.keras.utils.progbar import Progbar
 DOWNLOAD_TIMEOUT_S = 60
 
 _CHUNK = 1 << 16
+# What a failed transfer raises; other OSErrors (a full disk, say) pass through as is.
+_NETWORK_ERRORS = (
+    urllib.error.URLError,
+    http.client.HTTPException,
+    ConnectionError,
+    TimeoutError,
+    ssl.SSLError,
+)
 _HASH_LENGTHS = {64: "sha256", 32: "md5"}
 
 
 def cache_home():
     """The default cache root: `$TENSORLET_HOME` if set, else `~/.tensorlet`."""
-    return os.environ.get("TENSORLET_HOME") or os.path.join(os.path.expanduser("~"),
-                                                            ".tensorlet")
+    return os.environ.get("TENSORLET_HOME") or os.path.join(os.path.expanduser("~"), ".tensorlet")
 
 
 def get_file(
@@ -96,9 +104,7 @@ def get_file(
     if not fname:
         fname = os.path.basename(urllib.parse.urlsplit(origin).path)
         if not fname:
-            raise ValueError(
-                f"Cannot derive a file name from origin '{origin}'; pass `fname`."
-            )
+            raise ValueError(f"Cannot derive a file name from origin '{origin}'; pass `fname`.")
         named_by_user = False
     else:
         named_by_user = True
@@ -225,26 +231,26 @@ def _download(origin, part, target, file_hash):
     Returns whether an existing prefix was kept (the server honoured the range).
     """
     offset = os.path.getsize(part) if os.path.exists(part) else 0
-    request = urllib.request.Request(origin)
-    if offset:
-        request.add_header("Range", f"bytes={offset}-")
     try:
         try:
-            response = urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S)
+            response = _request(origin, offset)
         except urllib.error.HTTPError as error:
             if error.code != 416 or not offset:
                 raise
             # Range not satisfiable: the partial file is no prefix of this one.
-            os.remove(part)
             offset = 0
-            response = urllib.request.urlopen(origin, timeout=DOWNLOAD_TIMEOUT_S)
+            response = _request(origin, offset)
+        if offset and not (response.status == 206 and _range_start(response) == offset):
+            if response.status == 206:  # a range other than the one asked for
+                response.close()
+                response = _request(origin, 0)
+            offset = 0  # the server sends the whole file: start again
         with response:
-            resumed = offset > 0 and response.status == 206 and _range_start(response) == offset
-            done = offset if resumed else 0
             length = response.headers.get("Content-Length")
-            total = done + int(length) if length and length.isdigit() else None
+            total = offset + int(length) if length and length.isdigit() else None
+            done = offset
             progbar = Progbar(total)
-            with open(part, "ab" if resumed else "wb") as out:
+            with open(part, "ab" if offset else "wb") as out:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
                     out.write(chunk)
                     done += len(chunk)
@@ -253,9 +259,17 @@ def _download(origin, part, target, file_hash):
                 progbar.update(done, finalize=True)
             elif done < total:
                 raise http.client.IncompleteRead(b"", total - done)
-        return resumed
-    except (OSError, http.client.HTTPException) as error:
+        return offset > 0
+    except _NETWORK_ERRORS as error:
         raise OSError(_offline_message(origin, target, file_hash, error)) from error
+
+
+def _request(origin, offset):
+    """Opens `origin`, asking for the bytes from `offset` on when it is not 0."""
+    request = urllib.request.Request(origin)
+    if offset:
+        request.add_header("Range", f"bytes={offset}-")
+    return urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S)
 
 
 def _range_start(response):

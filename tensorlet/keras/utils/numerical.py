@@ -88,8 +88,7 @@ def _integer_labels(x):
             )
         return array.astype(np.int64)
     raise ValueError(
-        f"to_categorical expects integer class labels; received an array of "
-        f"dtype {array.dtype}."
+        f"to_categorical expects integer class labels; received an array of dtype {array.dtype}."
     )
 
 

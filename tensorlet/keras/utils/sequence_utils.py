@@ -57,10 +57,8 @@ def pad_sequences(
         raise ValueError(
             f"`maxlen` must be None or a non-negative integer. Received: maxlen={maxlen!r}"
         )
-    is_text_dtype = dtype is object or np.issubdtype(np.dtype(dtype), np.str_) or (
-        np.issubdtype(np.dtype(dtype), np.bytes_)
-    )
-    if isinstance(value, str) and not is_text_dtype:
+    # Object, str and bytes dtypes (kinds O, U, S) can hold a string padding value.
+    if isinstance(value, str) and np.dtype(dtype).kind not in "OUS":
         raise ValueError(
             f"`dtype` {dtype} is not compatible with the string padding value {value!r}; "
             "use dtype=object for variable-length strings."

@@ -1,0 +1,69 @@
+"""String/dict identifiers for Keras objects: `get`, `serialize` and `deserialize` helpers.
+
+Activations, initializers, regularizers, constraints, losses and metrics are named in Keras
+code by strings ("relu", "glorot_uniform") or by Keras 3 config dicts
+(`{"module": ..., "class_name": ..., "config": ...}`). Names resolve only through each
+module's own table of known objects (an allow-list: nothing is imported from a config), and an
+unknown name raises a ValueError listing the names that are known.
+"""
+import inspect
+import types
+
+
+def serialize_object(obj, module):
+    """Keras 3's dict for an object with `get_config`, or the name of a known function."""
+    if obj is None:
+        return None
+    if isinstance(obj, types.FunctionType):
+        return {"module": module, "class_name": "function", "config": obj.__name__,
+                "registered_name": obj.__name__}
+    if not hasattr(obj, "get_config"):
+        raise TypeError(f"Cannot serialize {obj!r}: it is neither a function nor an object "
+                        "with get_config()")
+    return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
+            "registered_name": None}
+
+
+def _known(objects):
+    return ", ".join(sorted(objects))
+
+
+def deserialize_object(config, objects, kind, custom_objects=None):
+    """The object a name or config dict describes, resolved only through `objects`."""
+    table = dict(objects)
+    table.update(custom_objects or {})
+    if isinstance(config, str):
+        if config not in table:
+            raise ValueError(f"Unknown {kind} identifier {config!r}. Known {kind}s: "
+                             f"{_known(table)}")
+        return table[config]
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Could not interpret {kind} identifier {config!r}: expected a name "
+                         "or a dict with 'class_name' and 'config'")
+    class_name, inner = config["class_name"], config.get("config")
+    if class_name == "function":
+        return deserialize_object(inner, objects, kind, custom_objects)
+    cls = table.get(class_name)
+    if cls is None or not inspect.isclass(cls):
+        raise ValueError(f"Unknown {kind} class {class_name!r} in config. Known {kind}s: "
+                         f"{_known(table)}")
+    if inner is None:
+        return cls()
+    if not isinstance(inner, dict):
+        raise ValueError(f"The config of {kind} {class_name!r} must be a dict, got "
+                         f"{type(inner).__name__}")
+    return cls.from_config(inner)
+
+
+def get_object(identifier, objects, kind, instantiate=True):
+    """Keras's `get`: a name, a config dict, a class (instantiated) or a callable."""
+    if isinstance(identifier, (str, dict)):
+        obj = deserialize_object(identifier, objects, kind)
+    else:
+        obj = identifier
+    if inspect.isclass(obj) and instantiate:
+        obj = obj()
+    if not callable(obj):
+        raise ValueError(f"Could not interpret {kind} identifier {identifier!r}: expected a "
+                         f"name, a config dict or a callable. Known {kind}s: {_known(objects)}")
+    return obj

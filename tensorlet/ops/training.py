@@ -1,0 +1,431 @@
+"""Optimizer update ops: one stateful op per update rule, applied to many variables at once.
+
+An update op takes the gradients of k variables and the rule's scalar hyper-parameters as
+inputs (so schedules and `global_step` drive them) and rewrites the variables and their slot
+variables IN PLACE in the session's storage, by name. Both `tensorlet.train` (TF 1.x) and
+`tensorlet.keras.optimizers` (Keras 3) build these same ops: their conventions differ only in
+the scalars and attrs they pass (DESIGN.md rule 2). Kernels keep float32 float32 and write
+through `out=` into thread-local scratch buffers (PERF-NOTES.md); Adam also has a one-pass numba
+kernel, used unless numba is missing or TENSORLET_DISABLE_NUMBA=1.
+"""
+import os
+import threading
+
+import numpy as np
+
+from tensorlet.framework.errors import InvalidArgumentError
+from .base import as_tensor, declare
+
+__all__ = ["UpdateBatch", "apply_update", "UPDATE_RULES"]
+
+# -- Scratch buffers and storage ----------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _tmp(like, index=0):
+    """A scratch array shaped like `like`, reused across calls (never a fresh allocation)."""
+    bufs = getattr(_local, "bufs", None)
+    if bufs is None:
+        bufs = _local.bufs = {}
+    key = (like.dtype.str, index)
+    buf = bufs.get(key)
+    if buf is None or buf.size < like.size:
+        buf = bufs[key] = np.empty(max(like.size, 1), like.dtype)
+    return buf[:like.size].reshape(like.shape)
+
+
+def _storage(ctx, name):
+    """The variable's stored array, made writable and C-contiguous once if it is not."""
+    a = ctx.read(name)
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        a = ctx.vars[name] = np.array(a, order="C", copy=True)
+    return a
+
+
+def _root(a):
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _use_numba():
+    return os.environ.get("TENSORLET_DISABLE_NUMBA") != "1"
+
+
+# -- Update rules (NumPy), each written once ----------------------------------------------------
+# Signature: fn(w, g, *slots, *scalars, **flags); every array is updated in place.
+
+
+def _gradient_descent(w, g, lr):
+    t = _tmp(w)
+    np.multiply(g, lr, out=t)
+    w -= t
+
+
+def _momentum(w, g, accum, alpha, beta, momentum, use_nesterov=False):
+    """accum = momentum*accum + alpha*g;  w += beta*(nesterov ? momentum*accum + alpha*g : accum).
+
+    TF 1.x passes (alpha, beta) = (1, -lr); Keras 3 keeps a velocity: (alpha, beta) = (-lr, 1).
+    """
+    t = _tmp(w)
+    accum *= momentum
+    np.multiply(g, alpha, out=t)
+    accum += t
+    if use_nesterov:
+        t2 = _tmp(w, 1)
+        np.multiply(accum, momentum, out=t2)
+        t += t2
+    else:
+        t[...] = accum
+    t *= beta
+    w += t
+
+
+def _adam_alpha(lr, beta1_power, beta2_power):
+    return lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
+
+
+def _adam(w, g, m, v, *rest, amsgrad=False, use_nesterov=False):
+    """Adam with the bias correction folded into the step size, epsilon outside the sqrt."""
+    vhat = rest[0] if amsgrad else None
+    lr, b1p, b2p, b1, b2, eps = rest[1:] if amsgrad else rest
+    alpha = _adam_alpha(lr, b1p, b2p)
+    fast = _fast("adam") if _use_numba() else None
+    if fast is not None:
+        fast(w.reshape(-1), np.ravel(g), m.reshape(-1), v.reshape(-1),
+             (vhat if amsgrad else v).reshape(-1), alpha, b1, 1 - b1, 1 - b2, eps, amsgrad,
+             use_nesterov)
+        return
+    t = _tmp(w)
+    np.subtract(g, m, out=t)
+    t *= 1 - b1
+    m += t
+    np.multiply(g, g, out=t)
+    t -= v
+    t *= 1 - b2
+    v += t
+    if amsgrad:
+        np.maximum(vhat, v, out=vhat)
+        v = vhat
+    num = m
+    if use_nesterov:
+        num = _tmp(w, 1)
+        np.multiply(m, b1, out=num)
+        np.multiply(g, 1 - b1, out=t)
+        num += t
+    np.sqrt(v, out=t)
+    t += eps
+    np.divide(num, t, out=t)
+    t *= alpha
+    w -= t
+
+
+def _rmsprop(w, g, ms, *rest, centered=False, use_momentum=True):
+    """ms += (g^2 - ms)(1 - rho); step = lr*g/sqrt(ms [- mg^2] + eps); momentum optional."""
+    n = 1 + centered + use_momentum
+    slots, (lr, rho, momentum, eps) = rest[:n - 1], rest[n - 1:]
+    mom = slots[0] if use_momentum else None
+    mg = slots[-1] if centered else None
+    t = _tmp(w)
+    np.multiply(g, g, out=t)
+    t -= ms
+    t *= 1 - rho
+    ms += t
+    if centered:
+        np.subtract(g, mg, out=t)
+        t *= 1 - rho
+        mg += t
+        np.multiply(mg, mg, out=t)
+        np.subtract(ms, t, out=t)
+    else:
+        t[...] = ms
+    t += eps
+    np.sqrt(t, out=t)
+    t2 = _tmp(w, 1)
+    np.multiply(g, lr, out=t2)
+    np.divide(t2, t, out=t)
+    if use_momentum:
+        mom *= momentum
+        mom += t
+        w -= mom
+    else:
+        w -= t
+
+
+def _adagrad(w, g, accum, lr, eps):
+    """accum += g^2; w -= lr*g/sqrt(accum + eps) (TF 1.x passes eps = 0)."""
+    t = _tmp(w)
+    np.multiply(g, g, out=t)
+    accum += t
+    np.add(accum, eps, out=t)
+    np.sqrt(t, out=t)
+    t2 = _tmp(w, 1)
+    np.multiply(g, lr, out=t2)
+    np.divide(t2, t, out=t)
+    w -= t
+
+
+def _adadelta(w, g, accum, accum_update, lr, rho, eps):
+    """Zeiler's rule: update = sqrt(accum_update + eps)/sqrt(accum + eps) * g; w -= lr*update."""
+    t, t2 = _tmp(w), _tmp(w, 1)
+    np.multiply(g, g, out=t)
+    t -= accum
+    t *= 1 - rho
+    accum += t
+    np.add(accum_update, eps, out=t)
+    np.sqrt(t, out=t)
+    np.add(accum, eps, out=t2)
+    np.sqrt(t2, out=t2)
+    np.divide(t, t2, out=t)
+    t *= g                                    # t = update
+    np.multiply(t, t, out=t2)
+    t2 -= accum_update
+    t2 *= 1 - rho
+    accum_update += t2
+    t *= lr
+    w -= t
+
+
+def _adamax(w, g, m, u, lr, beta1_power, b1, b2, eps):
+    """m += (g - m)(1 - b1); u = max(b2*u, |g|); w -= lr/(1 - b1^t) * m/(u + eps)."""
+    t = _tmp(w)
+    np.subtract(g, m, out=t)
+    t *= 1 - b1
+    m += t
+    u *= b2
+    np.abs(g, out=t)
+    np.maximum(u, t, out=u)
+    np.add(u, eps, out=t)
+    np.divide(m, t, out=t)
+    t *= lr / (1 - beta1_power)
+    w -= t
+
+
+def _nadam(w, g, m, v, lr, c_m, c_g, c_v, b1, b2, eps):
+    """Adam with Nesterov momentum: w -= lr*(c_m*m + c_g*g)/(sqrt(c_v*v) + eps).
+
+    The schedule coefficients c_m, c_g, c_v come from the caller (Keras computes them from its
+    momentum-cache product), so this kernel holds no step state of its own.
+    """
+    t, t2 = _tmp(w), _tmp(w, 1)
+    np.subtract(g, m, out=t)
+    t *= 1 - b1
+    m += t
+    np.multiply(g, g, out=t)
+    t -= v
+    t *= 1 - b2
+    v += t
+    np.multiply(m, c_m, out=t2)
+    np.multiply(g, c_g, out=t)
+    t2 += t
+    np.multiply(v, c_v, out=t)
+    np.sqrt(t, out=t)
+    t += eps
+    np.divide(t2, t, out=t)
+    t *= lr
+    w -= t
+
+
+def _weight_decay(w, g, lr, wd):
+    """Decoupled weight decay: w -= w*wd*lr. The gradient is not used: as an input it only
+    orders the decay after the backward pass has read w."""
+    t = _tmp(w)
+    np.multiply(w, wd * lr, out=t)
+    w -= t
+
+
+class _Rule:
+    """An update rule: its kernel, its scalar inputs and the slots each variable carries."""
+
+    def __init__(self, fn, scalars, slots, flags=()):
+        self.fn, self.scalars, self.slots, self.flags = fn, scalars, slots, flags
+
+    def slot_kinds(self, attrs):
+        return self.slots(attrs) if callable(self.slots) else self.slots
+
+
+UPDATE_RULES = {
+    "ApplyGradientDescent": _Rule(_gradient_descent, ("lr",), ()),
+    "ApplyMomentum": _Rule(_momentum, ("alpha", "beta", "momentum"), ("accum",),
+                           ("use_nesterov",)),
+    "ApplyAdam": _Rule(_adam, ("lr", "beta1_power", "beta2_power", "beta1", "beta2", "epsilon"),
+                       lambda a: ("m", "v", "vhat") if a.get("amsgrad") else ("m", "v"),
+                       ("amsgrad", "use_nesterov")),
+    "ApplyRMSProp": _Rule(_rmsprop, ("lr", "rho", "momentum", "epsilon"),
+                          lambda a: ("ms",) + (("mom",) if a.get("use_momentum", True) else ())
+                          + (("mg",) if a.get("centered") else ()),
+                          ("centered", "use_momentum")),
+    "ApplyAdagrad": _Rule(_adagrad, ("lr", "epsilon"), ("accum",)),
+    "ApplyAdadelta": _Rule(_adadelta, ("lr", "rho", "epsilon"), ("accum", "accum_update")),
+    "ApplyAdamax": _Rule(_adamax, ("lr", "beta1_power", "beta1", "beta2", "epsilon"), ("m", "u")),
+    "ApplyNadam": _Rule(_nadam, ("lr", "c_m", "c_g", "c_v", "beta1", "beta2", "epsilon"),
+                        ("m", "v")),
+    "ApplyWeightDecay": _Rule(_weight_decay, ("lr", "weight_decay"), ()),
+}
+
+# -- numba kernels (built lazily, once) ---------------------------------------------------------
+
+_FAST = {}
+
+
+def _fast(name):
+    """The compiled kernel `name`, or None when numba is unavailable."""
+    if name not in _FAST:
+        try:
+            _FAST[name] = _BUILDERS[name]()
+        except ImportError:
+            _FAST[name] = None
+    return _FAST[name]
+
+
+def _build_adam():
+    import numba
+
+    @numba.njit(cache=True, error_model="numpy")
+    def adam(w, g, m, v, vhat, alpha, b1, omb1, omb2, eps, amsgrad, nesterov):
+        for i in range(w.size):
+            gi = g[i]
+            mi = m[i] + (gi - m[i]) * omb1
+            vi = v[i] + (gi * gi - v[i]) * omb2
+            m[i] = mi
+            v[i] = vi
+            if amsgrad:
+                vi = max(vhat[i], vi)
+                vhat[i] = vi
+            if nesterov:
+                mi = mi * b1 + gi * omb1
+            w[i] -= (mi / (np.sqrt(vi) + eps)) * alpha
+    return adam
+
+
+_BUILDERS = {"adam": _build_adam}
+
+# -- The ops ------------------------------------------------------------------------------------
+
+
+def _update_spec(op_type):
+    rule = UPDATE_RULES[op_type]
+
+    def infer(inputs, attrs):
+        names, shapes, dtype = attrs["var_names"], attrs["var_shapes"], attrs["dtype"]
+        k, ns = len(names), len(rule.scalars)
+        if len(inputs) != k + ns:
+            raise ValueError(f"expected {k} gradients and {ns} scalars {rule.scalars}, got "
+                             f"{len(inputs)} inputs")
+        nslots = len(rule.slot_kinds(attrs))
+        if len(attrs["slot_names"]) != k or any(len(s) != nslots for s in attrs["slot_names"]):
+            raise ValueError(f"expected {nslots} slot variables "
+                             f"{rule.slot_kinds(attrs)} for each of the {k} variables")
+        for name, shape, g in zip(names, shapes, inputs[:k]):
+            if g.dtype is not dtype:
+                raise TypeError(f"the gradient of {name} is {g.dtype.name}, the variable is "
+                                f"{dtype.name}")
+            if not shape.is_compatible_with(g.shape):
+                raise ValueError(f"the gradient of {name} has shape {g.shape}, the variable "
+                                 f"has shape {shape}")
+        for sname, s in zip(rule.scalars, inputs[k:]):
+            if s.dtype is not dtype or (s.shape.ndims is not None and s.shape.ndims != 0):
+                raise ValueError(f"hyper-parameter {sname} must be a {dtype.name} scalar, got "
+                                 f"{s.dtype.name} of shape {s.shape}")
+        return []
+
+    return infer
+
+
+def _update_kernel(op_type):
+    rule = UPDATE_RULES[op_type]
+
+    def kernel(ctx, attrs, *arrays):
+        names, slot_names = attrs["var_names"], attrs["slot_names"]
+        k = len(names)
+        scalars = [a[()] for a in arrays[k:]]
+        flags = {f: attrs[f] for f in rule.flags if f in attrs}
+        ws = [_storage(ctx, n) for n in names]
+        slots = [[_storage(ctx, s) for s in row] for row in slot_names]
+        owned = {id(_root(a)) for a in ws} | {id(_root(a)) for row in slots for a in row}
+        for name, w, row, row_names, g in zip(names, ws, slots, slot_names, arrays[:k]):
+            if g.shape != w.shape:
+                raise InvalidArgumentError(
+                    f"the gradient of {name} has shape {g.shape}, the variable has shape "
+                    f"{w.shape}")
+            for sname, s in zip(row_names, row):
+                if s.shape != w.shape:
+                    raise InvalidArgumentError(
+                        f"slot variable {sname} has shape {s.shape}, its variable {name} has "
+                        f"shape {w.shape}")
+            if id(_root(g)) in owned:  # a gradient that aliases some state being updated
+                g = g.copy()
+            rule.fn(w, g, *row, *scalars, **flags)
+        return ()
+
+    return kernel
+
+
+for _type in UPDATE_RULES:
+    declare(_type, _update_spec(_type), _update_kernel(_type), stateful=True)
+
+
+def apply_update(op_type, grads, variables, slots, scalars, name=None, **flags):
+    """One op applying rule `op_type` to every (gradient, variable, slot variables) triple.
+
+    `slots[i]` lists variable i's slot variables in the rule's order; `scalars` are the rule's
+    hyper-parameters (tensors or numbers, cast to the variables' dtype). Returns the Operation.
+    """
+    rule = UPDATE_RULES[op_type]
+    if not variables:
+        raise ValueError(f"{op_type}: no variables to update")
+    dtype = variables[0].dtype
+    for v in variables:
+        if v.dtype is not dtype:
+            raise TypeError(f"{op_type}: all variables of one update op must share a dtype, got "
+                            f"{dtype.name} and {v.dtype.name} ({v.name})")
+    graph = variables[0].graph
+    for v in list(variables) + [s for row in slots for s in row]:
+        if v.graph is not graph:
+            raise ValueError(f"{op_type}: variable {v.name} is from a different graph")
+    unknown = set(flags) - set(rule.flags)
+    if unknown:
+        raise TypeError(f"{op_type}: unknown flags {sorted(unknown)} (known: {rule.flags})")
+    flags = {f: bool(v) for f, v in flags.items()}
+    inputs = [as_tensor(g) for g in grads] + [_scalar(s, dtype) for s in scalars]
+    attrs = dict(flags, var_names=tuple(v.op.name for v in variables),
+                 var_shapes=tuple(v.shape for v in variables), dtype=dtype,
+                 slot_names=tuple(tuple(s.op.name for s in row) for row in slots))
+    return graph.create_op(op_type, inputs, attrs, name=name)
+
+
+def _scalar(s, dtype):
+    from .math import cast
+    if isinstance(s, (int, float, np.number)):
+        return as_tensor(np.asarray(s, dtype=dtype.np))
+    t = as_tensor(s)
+    return t if t.dtype is dtype else cast(t, dtype)
+
+
+class UpdateBatch:
+    """The per-variable updates of one optimizer step, emitted as one op per rule and dtype.
+
+    `add` is called once per variable (from an optimizer's per-variable hook); `build` groups
+    the requests that share a rule, flags, dtype and the very same scalar tensors, so a model's
+    whole update is a handful of ops instead of one per variable.
+    """
+
+    def __init__(self):
+        self._groups = {}
+
+    def add(self, op_type, grad, var, slots=(), scalars=(), **flags):
+        key = (op_type, var.dtype, tuple(sorted(flags.items())),
+               tuple(s if isinstance(s, (int, float)) else id(s) for s in scalars))
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = (list(scalars), flags, [], [], [])
+        group[2].append(grad)
+        group[3].append(var)
+        group[4].append(tuple(slots))
+
+    def build(self, name=None):
+        """The update ops (one per group), in the order the groups were first seen."""
+        return [apply_update(key[0], grads, vars_, slots, scalars, name=name, **flags)
+                for key, (scalars, flags, grads, vars_, slots) in self._groups.items()]
+
