@@ -22,6 +22,8 @@ from tensorlet.initializers import *  # noqa: F401,F403
 from tensorlet.framework.variable_scope import (  # noqa: F401
     AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope)
 from tensorlet import initializers, random  # noqa: F401
+from tensorlet import losses, nn  # noqa: F401
+from tensorlet import train  # noqa: F401
 from tensorlet.autodiff import gradients  # noqa: F401
 from tensorlet.runtime.session import InteractiveSession, Session, get_default_session  # noqa
 from tensorlet.ops.math import abs, pow, round  # noqa: F401,A004

@@ -29,6 +29,9 @@ class OpDef:
     check_tol: float = 1.0
     # Optional build-time evaluator: fold(op) -> NumPy value or None (shape inference uses it).
     fold: Callable | None = None
+    # Ops whose attrs hold subgraphs (cond) cannot have standalone samples: the test file
+    # (relative to tests/) that checks their gradient instead.
+    gradcheck_in: str = ""
     doc: str = field(default="", repr=False)
 
     @property

@@ -7,6 +7,7 @@ module's own table of known objects (an allow-list: nothing is imported from a c
 unknown name raises a ValueError listing the names that are known.
 """
 import inspect
+import re
 import types
 
 
@@ -38,8 +39,9 @@ def deserialize_object(config, objects, kind, custom_objects=None):
                              f"{_known(table)}")
         return table[config]
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret {kind} identifier {config!r}: expected a name "
-                         "or a dict with 'class_name' and 'config'")
+        raise ValueError(
+            f"Could not interpret {kind} identifier {config!r}: expected a name or a dict with "
+            "'class_name' and 'config'")
     class_name, inner = config["class_name"], config.get("config")
     if class_name == "function":
         return deserialize_object(inner, objects, kind, custom_objects)
@@ -50,8 +52,8 @@ def deserialize_object(config, objects, kind, custom_objects=None):
     if inner is None:
         return cls()
     if not isinstance(inner, dict):
-        raise ValueError(f"The config of {kind} {class_name!r} must be a dict, got "
-                         f"{type(inner).__name__}")
+        raise ValueError(  # noqa: TRY004  (Keras raises ValueError here)
+            f"The config of {kind} {class_name!r} must be a dict, got {type(inner).__name__}")
     return cls.from_config(inner)
 
 
@@ -64,6 +66,12 @@ def get_object(identifier, objects, kind, instantiate=True):
     if inspect.isclass(obj) and instantiate:
         obj = obj()
     if not callable(obj):
-        raise ValueError(f"Could not interpret {kind} identifier {identifier!r}: expected a "
-                         f"name, a config dict or a callable. Known {kind}s: {_known(objects)}")
+        raise ValueError(  # noqa: TRY004  (Keras raises ValueError here)
+            f"Could not interpret {kind} identifier {identifier!r}: expected a name, a config "
+            f"dict or a callable. Known {kind}s: {_known(objects)}")
     return obj
+
+
+def snake_case(name):
+    """'GlorotUniform' -> 'glorot_uniform' (Keras's aliases for class names)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -21,7 +21,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """max(x, 0); with `negative_slope` below `threshold`, capped at `max_value` when given."""
     for name, v in (("negative_slope", negative_slope), ("threshold", threshold)):
         if not isinstance(v, (int, float)) or isinstance(v, bool):
-            raise ValueError(f"relu: `{name}` must be a number, got {v!r}")
+            raise TypeError(f"relu: `{name}` must be a number, got {v!r}")
     if max_value is not None and (not isinstance(max_value, (int, float)) or max_value < 0):
         raise ValueError(f"relu: `max_value` must be None or a number >= 0, got {max_value!r}")
     x = _float(x)
@@ -168,4 +168,6 @@ def get(identifier):
                                    instantiate=False)
 
 
-__all__ = sorted(ALL_OBJECTS_DICT) + ["serialize", "deserialize", "get"]
+__all__ = ["deserialize", "elu", "exponential", "gelu", "get", "hard_sigmoid", "hard_silu",
+           "hard_swish", "leaky_relu", "linear", "log_softmax", "mish", "relu", "relu6", "selu",
+           "serialize", "sigmoid", "silu", "softmax", "softplus", "softsign", "swish", "tanh"]

@@ -8,8 +8,6 @@ the same values (as Keras 3 does for integer seeds). An unseeded one builds its 
 op seed: after `keras.utils.set_random_seed` (which sets the graph seed) ops created in the
 same order get the same seeds, so a rebuilt model starts from the same weights.
 """
-import re
-
 import numpy as np
 
 from tensorlet import initializers as _tf1
@@ -224,12 +222,9 @@ _CLASSES = (Initializer, Zeros, Ones, Constant, RandomNormal, TruncatedNormal, R
             LecunUniform, OrthogonalInitializer, Identity)
 
 
-def _snake(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
 
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({_identifiers.snake_case(cls.__name__): cls for cls in _CLASSES})
 ALL_OBJECTS_DICT.update(uniform=RandomUniform, normal=RandomNormal, one=Ones, zero=Zeros,
                         orthogonal=OrthogonalInitializer, Orthogonal=OrthogonalInitializer,
                         IdentityInitializer=Identity)

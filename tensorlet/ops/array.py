@@ -1,10 +1,111 @@
-"""Array ops: constants, placeholders, shape manipulation, indexing, gathering."""
+"""Array ops: constants, placeholders, shapes, reshaping, transposes, joining and splitting,
+tiling and padding. Slicing and gathering live in indexing.py, generated tensors in
+generate.py."""
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
+from tensorlet.framework.graph import TensorLike
 from tensorlet.framework.shapes import TensorShape, as_shape
+
 from .base import apply, as_tensor, declare, unary_spec
+
+_rng = np.random.default_rng(2)
+
+
+def _any(*shape):
+    return _rng.standard_normal(shape)
+
+
+# -- Helpers shared by the array, indexing and generator families ---------------------------
+
+
+def canonical_axis(axis, ndims, what="axis", extra=0):
+    """`axis` as a non-negative int in [0, ndims + extra); ValueError naming the valid range.
+    With an unknown rank, the axis is returned unchanged (the kernel normalises it)."""
+    axis = static_int(axis, what)
+    if ndims is None:
+        return axis
+    n = ndims + extra
+    if not -n <= axis < n:
+        raise ValueError(f"{what} {axis} is out of range for a tensor of rank {ndims} "
+                         f"(expected {what} in [{-n}, {n}))")
+    return axis % n
+
+
+def static_int(x, what="value"):
+    """A Python int from an int, a NumPy integer or a tensor whose value is known at build
+    time; TypeError for anything else."""
+    if isinstance(x, TensorLike):
+        v = as_tensor(x).constant_value()
+        if v is None:
+            raise TypeError(f"{what} must be known when the graph is built, got the computed "
+                            f"tensor {as_tensor(x).name}")
+        x = v
+    arr = np.asarray(x)
+    if arr.ndim != 0 or arr.dtype.kind not in "iu":
+        raise TypeError(f"{what} must be an integer, got {x!r}")
+    return int(arr)
+
+
+def static_ints(x, what="value"):
+    """A list of Python ints from an int, a list of ints or a build-time-constant tensor."""
+    if isinstance(x, TensorLike):
+        v = as_tensor(x).constant_value()
+        if v is None:
+            raise TypeError(f"{what} must be known when the graph is built, got the computed "
+                            f"tensor {as_tensor(x).name}")
+        x = v
+    arr = np.asarray(x)
+    if arr.size and arr.dtype.kind not in "iu" or arr.ndim > 1:
+        raise TypeError(f"{what} must be an integer or a list of integers, got {x!r}")
+    return [int(v) for v in arr.reshape(-1)]
+
+
+def static_shape_from(shape_tensor):
+    """The static TensorShape that a 1-D shape tensor describes, as far as it is known at
+    build time (constants, tf.shape of a tensor, stacks and concats of those)."""
+    v = shape_tensor.constant_value()
+    if v is not None:
+        return TensorShape([int(d) if d >= 0 else None for d in np.asarray(v).reshape(-1)])
+    op = shape_tensor.op
+    if op.type == "Shape":
+        return op.inputs[0].shape
+    if op.type == "Pack" and all(t.shape.ndims == 0 for t in op.inputs):
+        vals = [t.constant_value() for t in op.inputs]
+        return TensorShape([int(c) if c is not None and c >= 0 else None for c in vals])
+    if op.type == "ConcatV2":
+        parts = [static_shape_from(t) for t in op.inputs]
+        if all(p.dims is not None for p in parts):
+            return TensorShape(sum((p.dims for p in parts), ()))
+    n = shape_tensor.shape[0] if shape_tensor.shape.ndims == 1 else None
+    return TensorShape(None if n is None else [None] * n)
+
+
+def fold_small(op, limit=4096):
+    """Build-time value of an op whose inputs are all small constants (shape arithmetic)."""
+    vals = [t.constant_value() for t in op.inputs]
+    if any(v is None for v in vals) or sum(np.size(v) for v in vals) > limit:
+        return None
+    try:
+        out = op.opdef.kernel(op.attrs, *[np.asarray(v) for v in vals])
+    except (ValueError, TypeError, IndexError, ArithmeticError):  # the run-time kernel reports it
+        return None
+    return None if isinstance(out, tuple) or np.size(out) > limit else np.asarray(out)
+
+
+def _int_tensor(x, name):
+    """A 1-D int tensor (shape-like argument) from a list, an array or a tensor."""
+    if isinstance(x, TensorLike):
+        t = as_tensor(x)
+        if not t.dtype.is_integer:
+            raise TypeError(f"{name} must be an integer tensor, got {t.dtype.name}")
+        return t
+    arr = np.asarray(x)
+    if arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers, got {x!r}")
+    return constant(arr.astype(np.int32), name=name)
+
 
 # -- Const ----------------------------------------------------------------------------------
 
@@ -159,7 +260,7 @@ def broadcast_like(x, like):
     return apply("BroadcastLike", [x, like])
 
 
-# -- Shapes ---------------------------------------------------------------------------------
+# -- Shape, Size, Rank (int32 by default, as TF) -------------------------------------------
 
 
 def _shape_spec(inputs, attrs):
@@ -183,7 +284,35 @@ def shape(input, name=None, out_type=_dt.int32):
     return apply("Shape", [input], {"out_type": _dt.as_dtype(out_type)}, name=name)
 
 
-# -- Reshape --------------------------------------------------------------------------------
+def _size_fold(op):
+    n = op.inputs[0].shape.num_elements()
+    return None if n is None else np.array(n, dtype=op.attrs["out_type"].np)
+
+
+declare("Size", lambda inputs, attrs: [((), attrs["out_type"])],
+        lambda attrs, x: np.array(x.size, dtype=attrs["out_type"].np), fold=_size_fold)
+
+
+def size(input, name=None, out_type=_dt.int32):
+    """The number of elements of a tensor, as a scalar int32 tensor."""
+    return apply("Size", [input], {"out_type": _dt.as_dtype(out_type)}, name=name)
+
+
+def _rank_fold(op):
+    nd = op.inputs[0].shape.ndims
+    return None if nd is None else np.array(nd, dtype=np.int32)
+
+
+declare("Rank", lambda inputs, attrs: [((), _dt.int32)],
+        lambda attrs, x: np.array(x.ndim, dtype=np.int32), fold=_rank_fold)
+
+
+def rank(input, name=None):
+    """The number of dimensions of a tensor, as a scalar int32 tensor."""
+    return apply("Rank", [input], name=name)
+
+
+# -- Reshape, expand_dims, squeeze -------------------------------------------------------------
 
 
 def _resolve_new_shape(old, new):
@@ -208,10 +337,11 @@ def _resolve_new_shape(old, new):
 
 def _reshape_spec(inputs, attrs):
     x, s = inputs
+    if s.shape.ndims not in (None, 1):
+        raise ValueError(f"shape must be a 1-D tensor, got shape {s.shape}")
     new = s.constant_value()
     if new is None:
-        n = s.shape[0] if s.shape.ndims == 1 else None
-        return [(TensorShape(None if n is None else [None] * n), x.dtype)]
+        return [(static_shape_from(s), x.dtype)]
     new = [int(d) for d in np.asarray(new).reshape(-1)]
     return [(_resolve_new_shape(x.shape, new), x.dtype)]
 
@@ -228,15 +358,13 @@ def _reshape_kernel(attrs, x, s):
 declare("Reshape", _reshape_spec, _reshape_kernel,
         grad=lambda op, g, needed: [reshape_like(g[0], op.inputs[0]), None],
         nondiff_inputs=(1,),
-        samples=lambda: [([np.random.randn(2, 6), np.array([3, 4], np.int32)], {}),
-                         ([np.random.randn(2, 3, 2), np.array([-1, 2], np.int32)], {})])
+        samples=lambda: [([_any(2, 6), np.array([3, 4], np.int32)], {}),
+                         ([_any(2, 3, 2), np.array([-1, 2], np.int32)], {})])
 
 
 def reshape(tensor, shape, name=None):
     """`tensor` with a new shape (one dimension may be -1)."""
-    if not hasattr(shape, "dtype") or isinstance(shape, np.ndarray):
-        shape = constant(np.asarray(shape, dtype=np.int32).reshape(-1), name="shape")
-    return apply("Reshape", [tensor, shape], name=name)
+    return apply("Reshape", [tensor, _int_tensor(shape, "shape")], name=name)
 
 
 def reshape_like(x, like):
@@ -246,6 +374,79 @@ def reshape_like(x, like):
             return x
         return reshape(x, like.shape.as_list())
     return reshape(x, shape(like))
+
+
+def _expand_dims_spec(inputs, attrs):
+    x = inputs[0]
+    attrs["axis"] = canonical_axis(attrs["axis"], x.shape.ndims, extra=1)
+    if x.shape.ndims is None:
+        return [(TensorShape(None), x.dtype)]
+    dims = list(x.shape.dims)
+    dims.insert(attrs["axis"], 1)
+    return [(dims, x.dtype)]
+
+
+declare("ExpandDims", _expand_dims_spec, lambda attrs, x: np.expand_dims(x, attrs["axis"]),
+        grad=lambda op, g, needed: [reshape_like(g[0], op.inputs[0])],
+        fold=fold_small,
+        samples=lambda: [([_any(2, 3)], {"axis": 0}), ([_any(2, 3)], {"axis": 2}),
+                         ([_any(3)], {"axis": -1})])
+
+
+def expand_dims(input, axis=None, name=None, dim=None):
+    """`input` with a new dimension of size 1 inserted at `axis` (in [-rank-1, rank])."""
+    if axis is None:
+        axis = dim
+    if axis is None:
+        raise ValueError("expand_dims needs an axis")
+    return apply("ExpandDims", [as_tensor(input)], {"axis": static_int(axis, "axis")},
+                 name=name)
+
+
+def _squeeze_spec(inputs, attrs):
+    x = inputs[0]
+    nd, axis = x.shape.ndims, attrs["axis"]
+    if axis is not None:
+        axis = attrs["axis"] = tuple(sorted({canonical_axis(a, nd) for a in axis}))
+    if nd is None:
+        return [(TensorShape(None), x.dtype)]
+    dims = x.shape.dims
+    if axis is None:
+        if any(d is None for d in dims):
+            return [(TensorShape(None), x.dtype)]
+        return [([d for d in dims if d != 1], x.dtype)]
+    for a in axis:
+        if dims[a] is not None and dims[a] != 1:
+            raise ValueError(f"cannot squeeze axis {a}: expected a dimension of 1, got "
+                             f"{dims[a]} (shape {x.shape})")
+    return [([d for i, d in enumerate(dims) if i not in axis], x.dtype)]
+
+
+def _squeeze_kernel(attrs, x):
+    axis = attrs["axis"]
+    if axis is None:
+        return x.reshape([d for d in x.shape if d != 1])
+    bad = [a for a in axis if x.shape[a] != 1]
+    if bad:
+        raise InvalidArgumentError(f"Can not squeeze dim[{bad[0]}], expected a dimension of "
+                                   f"1, got {x.shape[bad[0]]} (shape {list(x.shape)})")
+    axes = {a % x.ndim for a in axis}
+    return x.reshape([d for i, d in enumerate(x.shape) if i not in axes])
+
+
+declare("Squeeze", _squeeze_spec, _squeeze_kernel,
+        grad=lambda op, g, needed: [reshape_like(g[0], op.inputs[0])],
+        samples=lambda: [([_any(1, 3, 1)], {"axis": None}), ([_any(1, 3, 1)], {"axis": (2,)}),
+                         ([_any(2, 1)], {"axis": (-1,)})])
+
+
+def squeeze(input, axis=None, name=None, squeeze_dims=None):
+    """`input` without its size-1 dimensions (only those listed in `axis`, when given)."""
+    if axis is None:
+        axis = squeeze_dims
+    if axis is not None:
+        axis = tuple(static_ints(axis, "axis")) or None
+    return apply("Squeeze", [as_tensor(input)], {"axis": axis}, name=name)
 
 
 # -- Filled tensors -------------------------------------------------------------------------
@@ -330,5 +531,112 @@ def ones(shape, dtype=_dt.float32, name=None):
     return fill(shape, constant(1, dtype=dt), name=name)
 
 
-__all__ = ["constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
-           "shape", "reshape", "zeros_like", "ones_like", "fill", "zeros", "ones"]
+# -- Transpose, reverse, broadcast_to -----------------------------------------------------------
+
+
+def _transpose_spec(inputs, attrs):
+    x = inputs[0]
+    nd, perm = x.shape.ndims, attrs["perm"]
+    if perm is None:
+        return [(TensorShape(None) if nd is None else x.shape.dims[::-1], x.dtype)]
+    if sorted(perm) != list(range(len(perm))) or (nd is not None and len(perm) != nd):
+        raise ValueError(f"perm must be a permutation of [0, {nd if nd is not None else 'n'})"
+                         f" for a tensor of rank {nd}, got {list(perm)}")
+    if nd is None:
+        return [([None] * len(perm), x.dtype)]
+    return [([x.shape.dims[p] for p in perm], x.dtype)]
+
+
+def _transpose_grad(op, g, needed):
+    perm = op.attrs["perm"]
+    return [transpose(g[0], None if perm is None else tuple(np.argsort(perm)))]
+
+
+declare("Transpose", _transpose_spec, lambda attrs, x: np.transpose(x, attrs["perm"]),
+        grad=_transpose_grad, fold=fold_small,
+        samples=lambda: [([_any(2, 3)], {"perm": None}), ([_any(2, 3, 4)], {"perm": (1, 2, 0)}),
+                         ([_any(2, 3, 4)], {"perm": (0, 2, 1)})])
+
+
+def transpose(a, perm=None, name="transpose", conjugate=False):
+    """`a` with its dimensions permuted by `perm` (default: reversed)."""
+    if perm is not None:
+        perm = tuple(static_ints(perm, "perm"))
+    return apply("Transpose", [as_tensor(a)], {"perm": perm}, name=name)
+
+
+def _reverse_spec(inputs, attrs):
+    x = inputs[0]
+    axes = [canonical_axis(a, x.shape.ndims) for a in attrs["axis"]]
+    if x.shape.ndims is not None and len(set(axes)) != len(axes):
+        raise ValueError(f"axis {list(attrs['axis'])} names a dimension twice")
+    attrs["axis"] = tuple(axes)
+    return [(x.shape, x.dtype)]
+
+
+declare("ReverseV2", _reverse_spec, lambda attrs, x: np.flip(x, attrs["axis"]),
+        grad=lambda op, g, needed: [reverse(g[0], op.attrs["axis"])],
+        samples=lambda: [([_any(3, 4)], {"axis": (0,)}), ([_any(2, 3, 4)], {"axis": (0, 2)})])
+
+
+def reverse(tensor, axis, name=None):
+    """`tensor` with the dimensions in `axis` reversed."""
+    return apply("ReverseV2", [as_tensor(tensor)], {"axis": tuple(static_ints(axis, "axis"))},
+                 name=name)
+
+
+reverse_v2 = reverse
+
+
+def _broadcast_to_spec(inputs, attrs):
+    x, s = inputs
+    target = static_shape_from(s)
+    if x.shape.ndims is None or target.ndims is None:
+        return [(target, x.dtype)]
+    if x.shape.ndims > target.ndims:
+        raise ValueError(f"cannot broadcast a tensor of shape {x.shape} to the lower-rank "
+                         f"shape {target}")
+    dims = list(target.dims)
+    for i, d in enumerate(x.shape.dims):
+        j = i + target.ndims - x.shape.ndims
+        if d is not None and d != 1:
+            if dims[j] is not None and dims[j] != d:
+                raise ValueError(f"cannot broadcast a tensor of shape {x.shape} to shape "
+                                 f"{target}")
+            dims[j] = d
+    return [(dims, x.dtype)]
+
+
+def _broadcast_to_kernel(attrs, x, s):
+    try:
+        return np.broadcast_to(x, tuple(int(d) for d in s))
+    except ValueError:
+        raise InvalidArgumentError(f"cannot broadcast a tensor of shape {list(x.shape)} to "
+                                   f"shape {list(map(int, s))}") from None
+
+
+declare("BroadcastTo", _broadcast_to_spec, _broadcast_to_kernel,
+        grad=lambda op, g, needed: [sum_to(g[0], op.inputs[0]), None], nondiff_inputs=(1,),
+        samples=lambda: [([_any(3, 1), np.array([2, 3, 4], np.int32)], {}),
+                         ([_any(4), np.array([3, 4], np.int32)], {})])
+
+
+def broadcast_to(input, shape, name=None):
+    """`input` broadcast (NumPy rules) to `shape`."""
+    return apply("BroadcastTo", [as_tensor(input), _int_tensor(shape, "shape")], name=name)
+
+
+def slice_helper(tensor, key):
+    """`tensor[key]` (Tensor.__getitem__); implemented in indexing.py."""
+    from .indexing import slice_helper as _slice_helper
+    return _slice_helper(tensor, key)
+
+
+__all__ = ["broadcast_to", "concat", "constant", "expand_dims", "fill", "identity", "ones",
+           "ones_like", "pad", "placeholder", "placeholder_with_default", "rank", "reshape",
+           "reverse", "reverse_v2", "shape", "size", "split", "squeeze", "stack",
+           "stop_gradient", "tile", "transpose", "unstack", "zeros", "zeros_like"]
+
+# Joining, splitting, tiling and padding live in manip.py; `tensorlet.ops.array` re-exports
+# them (graph.py iterates tensors with array.unstack). This import must stay last.
+from .manip import concat, pad, split, stack, tile, unstack

@@ -6,6 +6,7 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
 from tensorlet.framework.graph import name_scope
 from tensorlet.framework.shapes import TensorShape
+
 from .array import zeros_like
 from .base import apply, as_tensor, binary_operands, declare
 from .math import add, cast, log1p, where
@@ -230,6 +231,10 @@ def in_top_k(predictions, targets, k, name=None):
     return apply("InTopKV2", [as_tensor(predictions), t, k], name=name)
 
 
-__all__ = ["softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
-           "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits",
-           "in_top_k"]
+__all__ = [
+    "in_top_k",
+    "sigmoid_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits_v2",
+    "sparse_softmax_cross_entropy_with_logits",
+]

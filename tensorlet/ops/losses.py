@@ -4,15 +4,33 @@ compatible shapes: (n,) against (n, 1) raises instead of broadcasting to (n, n).
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import (GraphKeys, TensorLike, add_to_collection, get_collection,
-                                       name_scope)
+from tensorlet.framework.graph import (
+    GraphKeys,
+    TensorLike,
+    add_to_collection,
+    get_collection,
+    name_scope,
+)
+
 from .array import broadcast_like, constant, ones_like, shape, stop_gradient
 from .base import apply, as_tensor
-from .cross_entropy import (sigmoid_cross_entropy_with_logits,
-                            softmax_cross_entropy_with_logits_v2,
-                            sparse_softmax_cross_entropy_with_logits)
-from .math import (abs, add_n, cast, div_no_nan, log, minimum, multiply, not_equal,
-                   squared_difference, subtract)
+from .cross_entropy import (
+    sigmoid_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2,
+    sparse_softmax_cross_entropy_with_logits,
+)
+from .math import (
+    abs,
+    add_n,
+    cast,
+    div_no_nan,
+    log,
+    minimum,
+    multiply,
+    not_equal,
+    squared_difference,
+    subtract,
+)
 from .nn import relu
 from .reduction import reduce_prod, reduce_sum
 
@@ -121,12 +139,15 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=Graph
     with name_scope(scope, "weighted_loss"):
         losses = _as_float(losses)
         number = None
-        if not isinstance(weights, TensorLike) and np.ndim(weights) == 0:
-            number = float(weights)
-        w = as_tensor(np.asarray(weights, dtype=losses.dtype.np) if not isinstance(
-            weights, TensorLike) else weights)
-        w = w if w.dtype is losses.dtype else cast(w, losses.dtype)
-        _check_broadcastable(w, losses)
+        if isinstance(weights, TensorLike):
+            w = as_tensor(weights)
+            w = w if w.dtype is losses.dtype else cast(w, losses.dtype)
+            _check_broadcastable(w, losses)
+        else:
+            if np.ndim(weights) == 0:
+                number = float(weights)
+            w = as_tensor(np.asarray(weights, dtype=losses.dtype.np))
+            _check_broadcastable(w, losses)
         weighted = losses if number == 1.0 else multiply(losses, w)
         if reduction == Reduction.NONE:
             loss = weighted
@@ -167,34 +188,25 @@ def _pair(labels, predictions, what=("labels", "predictions")):
     return labels, predictions
 
 
-def _loss_fn(default_scope, what=("labels", "predictions")):
-    """Decorator: checks and casts (labels, predictions), opens the scope, weights/reduces."""
-    def wrap(per_element):
-        def fn(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
-               reduction=_DEFAULT, **kw):
-            with name_scope(scope, default_scope) as sc:
-                labels, predictions = _pair(labels, predictions, what)
-                losses = per_element(labels, predictions, **kw)
-                return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
-        fn.__name__ = per_element.__name__
-        fn.__doc__ = per_element.__doc__
-        return fn
-    return wrap
-
-
 # -- Regression losses ------------------------------------------------------------------------
 
 
-@_loss_fn("absolute_difference")
-def absolute_difference(labels, predictions):
+def absolute_difference(labels, predictions, weights=1.0, scope=None,
+                        loss_collection=GraphKeys.LOSSES, reduction=_DEFAULT):
     """|predictions - labels|, weighted and reduced."""
-    return abs(subtract(predictions, labels))
+    with name_scope(scope, "absolute_difference") as sc:
+        labels, predictions = _pair(labels, predictions)
+        losses = abs(subtract(predictions, labels))
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
-@_loss_fn("mean_squared_error")
-def mean_squared_error(labels, predictions):
+def mean_squared_error(labels, predictions, weights=1.0, scope=None,
+                       loss_collection=GraphKeys.LOSSES, reduction=_DEFAULT):
     """(predictions - labels)², weighted and reduced."""
-    return squared_difference(predictions, labels)
+    with name_scope(scope, "mean_squared_error") as sc:
+        labels, predictions = _pair(labels, predictions)
+        losses = squared_difference(predictions, labels)
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None,

@@ -9,10 +9,23 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
 from tensorlet.framework.graph import TensorLike, name_scope
 from tensorlet.framework.shapes import TensorShape
+
 from .array import broadcast_like, constant, reshape, stop_gradient, zeros_like
 from .base import apply, as_tensor, binary_operands, declare, float_unary_spec
-from .math import (abs, add, cast, erf, log1p, maximum, multiply, rsqrt, sigmoid, sqrt, square,
-                   tanh, where)
+from .math import (
+    abs,
+    add,
+    cast,
+    erf,
+    maximum,
+    multiply,
+    rsqrt,
+    sigmoid,
+    sqrt,
+    square,
+    tanh,
+    where,
+)
 from .random import op_seeds
 from .reduction import _norm_axis as _reduction_axes
 from .reduction import reduce_mean, reduce_sum
@@ -377,11 +390,21 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
     """(x - mean) * scale / sqrt(variance + epsilon) + offset (offset/scale may be None)."""
     with name_scope(name, "batchnorm"):
         x = as_tensor(x)
-        inv = rsqrt(add(variance, variance_epsilon))
+
+        def like_x(v):  # NumPy/Python statistics take x's dtype; tensors are cast at the end
+            return v if isinstance(v, TensorLike) else as_tensor(np.asarray(v, x.dtype.np))
+
+        inv = rsqrt(add(like_x(variance), variance_epsilon))
         if scale is not None:
-            inv = inv * scale
-        shift = -mean * inv if offset is None else offset - mean * inv
-        return add(x * inv, shift)
+            inv = inv * like_x(scale)
+        shift = -like_x(mean) * inv
+        if offset is not None:
+            shift = like_x(offset) + shift
+        return add(x * _cast_to(inv, x.dtype), _cast_to(shift, x.dtype))
+
+
+def _cast_to(t, dtype):
+    return t if t.dtype is dtype else cast(t, dtype)
 
 
 # -- Dropout ----------------------------------------------------------------------------------
@@ -512,7 +535,8 @@ def _partitioned(parts, ids, strategy):
     have the sizes TF's strategy gives (checked, so that no id lands in the wrong row)."""
     if len(parts) == 1:
         return parts[0], ids
-    from .array import concat, gather
+    from .array import gather
+    from .manip import concat
     sizes = [p.shape[0] if p.shape.ndims else None for p in parts]
     if any(s is None for s in sizes):
         raise ValueError(f"partitioned embedding_lookup needs partitions of known first "
@@ -532,7 +556,27 @@ def _partitioned(parts, ids, strategy):
     return table, add(gather(starts, ids % n), ids // n)
 
 
-__all__ = ["relu", "relu6", "elu", "selu", "leaky_relu", "softplus", "softsign", "gelu",
-           "silu", "swish", "sigmoid", "tanh", "softmax", "log_softmax", "bias_add",
-           "xw_plus_b", "l2_loss", "l2_normalize", "moments", "batch_normalization", "dropout",
-           "embedding_lookup"]
+__all__ = [
+    "batch_normalization",
+    "bias_add",
+    "dropout",
+    "elu",
+    "embedding_lookup",
+    "gelu",
+    "l2_loss",
+    "l2_normalize",
+    "leaky_relu",
+    "log_softmax",
+    "moments",
+    "relu",
+    "relu6",
+    "selu",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "softsign",
+    "swish",
+    "tanh",
+    "xw_plus_b",
+]

@@ -1,0 +1,265 @@
+"""The Keras backend on tensorlet's core, as Keras 2 was on TF 1.x.
+
+Keras objects (layers, models, metrics, optimizers) build their ops in ONE core `Graph`, and
+their variable values live in ONE `Session` on it; both are created lazily and replaced by
+`clear_session()`. Variables created in that graph are initialised automatically before the
+next `run`. A layer called on a tensor of another graph (a TF 1.x program doing
+`Dense(10)(placeholder)`) builds in that graph instead; that program's own session must then
+initialise the variables, as in TF 1.x.
+"""
+import random as _random
+import re
+
+import numpy as np
+
+from tensorlet.framework import dtypes as _dt
+from tensorlet.framework.graph import Graph, GraphKeys, Tensor
+from tensorlet.ops.state import Variable
+from tensorlet.runtime.session import Session, get_default_session
+
+_DATA_FORMATS = ("channels_last", "channels_first")
+_config = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+
+
+class _State:
+    """The Keras graph, its session and what `clear_session` resets."""
+
+    def __init__(self, seed=None):
+        self.graph = None
+        self.session = None
+        self.checked_version = -1
+        self.tracked = []  # variables outside the graph's collections (metrics, optimizers)
+        self.name_counts = {}
+        self.seed = seed
+
+
+_state = _State()
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+def floatx():
+    """The default float type of Keras weights and inputs: 'float32'."""
+    return _config["floatx"]
+
+
+def set_floatx(value):
+    if value not in ("float16", "float32", "float64", "bfloat16"):
+        raise ValueError(f"Unknown floatx type: {value!r}; expected 'float16', 'float32' or "
+                         "'float64'")
+    _config["floatx"] = str(value)
+
+
+def epsilon():
+    """The fuzz factor used in numeric expressions: 1e-7."""
+    return _config["epsilon"]
+
+
+def set_epsilon(value):
+    _config["epsilon"] = float(value)
+
+
+def image_data_format():
+    """'channels_last' (the default) or 'channels_first'."""
+    return _config["image_data_format"]
+
+
+def set_image_data_format(data_format):
+    _config["image_data_format"] = standardize_data_format(data_format)
+
+
+def standardize_data_format(data_format):
+    """`data_format` checked, with None meaning the global `image_data_format()`."""
+    if data_format is None:
+        return image_data_format()
+    fmt = str(data_format).lower()
+    if fmt not in _DATA_FORMATS:
+        raise ValueError(f"The `data_format` argument must be one of {_DATA_FORMATS}. "
+                         f"Received: data_format={data_format!r}")
+    return fmt
+
+
+def backend():
+    """The name of the backend: 'tensorlet'."""
+    return "tensorlet"
+
+
+# -- graph, session, names --------------------------------------------------------------------
+
+
+def get_graph():
+    """The graph that holds Keras objects (created on first use)."""
+    if _state.graph is None:
+        _state.graph = Graph()
+        _state.graph.seed = _state.seed
+    return _state.graph
+
+
+def get_session():
+    """The session that holds the values of the Keras graph's variables."""
+    if _state.session is None:
+        _state.session = Session(graph=get_graph())
+    return _state.session
+
+
+def clear_session(free_memory=True):
+    """Forget every Keras object: a fresh graph, session and layer-name counters."""
+    global _state
+    if _state.session is not None:
+        _state.session.close()
+    _state = _State(seed=_state.seed)
+
+
+def set_graph_seed(seed):
+    """Seed of the Keras graph (and of the graphs after `clear_session`); see set_random_seed."""
+    _state.seed = None if seed is None else int(seed)
+    if _state.graph is not None:
+        _state.graph.seed = _state.seed
+
+
+def make_default_seed():
+    """A seed for a random layer or initializer created without one (from Python's `random`,
+    so `keras.utils.set_random_seed` makes it repeatable, as in Keras 3)."""
+    return _random.randint(1, int(1e9))
+
+
+def to_snake_case(name):
+    """'InputLayer' -> 'input_layer', 'Conv2D' -> 'conv2d' (Keras's rule)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_object_name(prefix):
+    """'dense', then 'dense_1', 'dense_2', ... until `clear_session()`."""
+    n = _state.name_counts.get(prefix, 0)
+    _state.name_counts[prefix] = n + 1
+    return prefix if n == 0 else f"{prefix}_{n}"
+
+
+def is_keras_graph(graph):
+    return graph is _state.graph and graph is not None
+
+
+def session_for(graph):
+    """The session that runs `graph`: the Keras session, or the default one of a user graph."""
+    if graph is None or graph is _state.graph:
+        return get_session()
+    sess = get_default_session()
+    if sess is None or sess.graph is not graph:
+        raise ValueError(
+            "These Keras weights live in a graph of your own (the layer was called on one of "
+            "its tensors): evaluate them inside `with tf.Session(graph=...) as sess:` after "
+            "running `tf.global_variables_initializer()`.")
+    return sess
+
+
+# -- variables --------------------------------------------------------------------------------
+
+
+class KerasVariable(Variable):
+    """A core Variable created by a Keras layer, with Keras 3's `path` ('dense/kernel'),
+    `regularizer` and `numpy()`."""
+
+    def __init__(self, initial_value, path, regularizer=None, **kwargs):
+        super().__init__(initial_value, **kwargs)
+        self.path = path
+        self.regularizer = regularizer
+
+    def numpy(self):
+        return get_value(self)
+
+
+def track_variables(variables):
+    """Variables to initialise in the Keras session even when no graph collection lists them."""
+    known = {id(v) for v in _state.tracked}
+    _state.tracked.extend(v for v in variables if id(v) not in known)
+
+
+def _initialize_new_variables(sess):
+    """Run the initialisers of Keras-graph variables that the session has no value for yet."""
+    g = sess.graph
+    if g.version == _state.checked_version:
+        return
+    values = sess._ctx.vars  # the session's variable store (tensorlet.runtime.context)
+    seen, pending = set(), []
+    for v in (g.get_collection(GraphKeys.GLOBAL_VARIABLES)
+              + g.get_collection(GraphKeys.LOCAL_VARIABLES) + _state.tracked):
+        if isinstance(v, Variable) and v.graph is g and id(v) not in seen:
+            seen.add(id(v))
+            if v.op.name not in values:
+                pending.append(v.initializer)
+    if pending:
+        sess.run(pending)
+    _state.checked_version = g.version
+
+
+def run(fetches, feed_dict=None, graph=None):
+    """`Session.run` on the Keras session (new variables initialised first), or on the default
+    session of the user's graph that holds the fetches."""
+    sess = session_for(graph)
+    if graph is None or graph is _state.graph:
+        _initialize_new_variables(sess)
+    return sess.run(fetches, feed_dict)
+
+
+def _graph_of(x):
+    g = getattr(x, "graph", None)
+    if g is None:
+        raise TypeError(f"Expected a Keras variable or tensor, got {type(x).__name__}")
+    return g
+
+
+def get_value(x):
+    """The current value of a variable (or tensor) as a NumPy array."""
+    return np.asarray(run(x, graph=_graph_of(x)))
+
+
+def batch_get_value(xs):
+    """The values of several variables (one run per graph)."""
+    xs = list(xs)
+    if not xs:
+        return []
+    g = _graph_of(xs[0])
+    if all(_graph_of(x) is g for x in xs):
+        return [np.asarray(v) for v in run(xs, graph=g)]
+    return [get_value(x) for x in xs]
+
+
+def set_value(x, value):
+    """Give a variable a new value (shape and dtype checked), without building any op."""
+    if not isinstance(x, Variable):
+        raise TypeError(f"set_value expects a variable, got {type(x).__name__}")
+    arr = np.asarray(value)
+    if arr.shape != tuple(x.shape.as_list()):
+        raise ValueError(f"Cannot set the value of variable {x.name!r} of shape "
+                         f"{tuple(x.shape.as_list())} to an array of shape {arr.shape}")
+    if arr.dtype.kind in "OUS":
+        raise TypeError(f"Cannot set variable {x.name!r} ({x.dtype.name}) to {arr.dtype} data")
+    sess = session_for(x.graph)
+    if x.graph is _state.graph:
+        _initialize_new_variables(sess)
+    x.load(arr.astype(x.dtype.np), session=sess)
+
+
+def batch_set_value(tuples):
+    for x, value in tuples:
+        set_value(x, value)
+
+
+def eval(x):  # noqa: A001  (Keras's name)
+    """The value of a tensor or variable."""
+    return get_value(x)
+
+
+def is_tensor(x):
+    return isinstance(x, (Tensor, Variable))
+
+
+def standardize_dtype(dtype):
+    """A dtype name ('float32'), None meaning floatx()."""
+    if dtype is None:
+        return floatx()
+    if isinstance(dtype, dict):  # a serialised DTypePolicy
+        dtype = dtype.get("config", {}).get("name", floatx())
+    return _dt.as_dtype(getattr(dtype, "name", dtype)).name

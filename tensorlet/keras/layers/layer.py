@@ -1,0 +1,544 @@
+"""`Layer`: the base of every Keras layer and model (Keras 3's anatomy on tensorlet's core).
+
+`__init__` validates arguments; `build(input_shape)` creates weights with `add_weight` (core
+variables in the graph of the first input); `call(inputs, training=None, mask=None)` builds a
+few core ops. Calling a layer on symbolic tensors adds ops to their graph and, at top level,
+records a node (functional construction). Calling it on NumPy arrays runs a cached compiled
+plan per (input shapes without the batch axis, dtypes, training), so calling it in a loop never
+grows the graph.
+"""
+import collections
+import inspect
+
+import numpy as np
+
+from tensorlet.framework import dtypes as _dt
+from tensorlet.framework.graph import Tensor
+from tensorlet.ops.array import identity, placeholder
+from tensorlet.ops.math import cast
+from tensorlet.ops.state import Variable
+from tensorlet.keras import backend, tree
+from tensorlet.keras.layers import node as _node
+from tensorlet.keras.layers.input_spec import assert_input_compatibility, shape_str
+
+_EAGER_CACHE_SIZE = 32
+_INPUT_SHAPE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
+
+
+class Layer:
+    """Base class of layers: weights, build/call, config, symbolic and NumPy calls."""
+
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
+                 name=None, **kwargs):
+        self._input_shape_arg = _pop_input_shape_kwargs(kwargs)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to "
+                             f"{type(self).__name__}: {kwargs}")
+        if name is None:
+            name = backend.unique_object_name(backend.to_snake_case(type(self).__name__))
+        elif not isinstance(name, str) or "/" in name or not name:
+            raise ValueError(f"Argument `name` must be a non-empty string without '/'. "
+                             f"Received: name={name!r}")
+        self.name = name
+        self.built = False
+        self._trainable = bool(trainable)
+        self._dtype = backend.standardize_dtype(dtype)
+        self.autocast = autocast
+        self.activity_regularizer = _get("regularizers", activity_regularizer)
+        self.input_spec = None
+        self.supports_masking = False
+        self._own_weights = []
+        self._weight_losses = []
+        self._call_losses = []
+        self._inbound_nodes = []
+        self._graph = None
+        self._build_shapes = None
+        self._eager_cache = collections.OrderedDict()
+        params = inspect.signature(self.call).parameters
+        self._call_has_training = "training" in params
+        self._call_has_mask = "mask" in params
+
+    # -- dtype, trainable ---------------------------------------------------------------------
+    @property
+    def dtype(self):
+        """The dtype of the layer's weights ('float32')."""
+        return self._dtype
+
+    @property
+    def compute_dtype(self):
+        return self._dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype
+
+    @property
+    def dtype_policy(self):
+        return {"module": "keras", "class_name": "DTypePolicy",
+                "config": {"name": self._dtype}, "registered_name": None}
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self._flatten_layers(include_self=False):
+            layer._trainable = bool(value)
+
+    # -- sub-layers ---------------------------------------------------------------------------
+    def _flatten_layers(self, include_self=True, recursive=True):
+        """This layer and the layers it holds in attributes (lists, dicts too), depth first."""
+        seen = {id(self)}
+        out = [self] if include_self else []
+
+        def visit(layer):
+            for child in _layers_in(vars(layer).values()):
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    out.append(child)
+                    if recursive:
+                        visit(child)
+        visit(self)
+        return out
+
+    @property
+    def _layers(self):
+        """Direct sub-layers, in attribute order."""
+        return self._flatten_layers(include_self=False, recursive=False)
+
+    # -- weights ----------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None, aggregation="none",
+                   name=None, **kwargs):
+        """Create a weight (a core variable) of this layer; `add_weight('w', (3, 4))` works too."""
+        if isinstance(shape, str) and (name is None or isinstance(name, (tuple, list))):
+            shape, name = name, shape  # Keras 2 order: add_weight(name, shape, ...)
+        shape = () if shape is None else tuple(int(d) for d in _as_tuple(shape))
+        dtype = backend.standardize_dtype(dtype or self._dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if _dt.as_dtype(dtype).is_floating else "zeros"
+        init = _get("initializers", initializer)
+        regularizer = _get("regularizers", regularizer)
+        constraint = _get("constraints", constraint)
+        name = name or "variable"
+        graph = self._graph or backend.get_graph()
+        self._graph = graph
+        with graph.as_default(), graph.name_scope(self.name + "/"):
+            var = backend.KerasVariable(
+                lambda: init(shape, dtype=dtype), path=f"{self.name}/{name}",
+                regularizer=regularizer, trainable=trainable, name=name, dtype=dtype,
+                constraint=constraint)
+            if regularizer is not None:
+                with graph.name_scope(f"{name}_regularizer"):
+                    self._weight_losses.append(regularizer(var))
+        self._own_weights.append(var)
+        return var
+
+    @property
+    def weights(self):
+        """Own weights, then those of sub-layers (no duplicates)."""
+        out, seen = [], set()
+        for layer in self._flatten_layers():
+            for w in layer._own_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        out, seen = [], set()
+        for layer in self._flatten_layers():
+            if not layer.trainable:
+                continue
+            for w in layer._own_weights:
+                if w.trainable and id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self):
+        """The weights' values as a list of NumPy arrays."""
+        return backend.batch_get_value(self.weights)
+
+    def set_weights(self, weights):
+        """Set the weights from NumPy arrays (same order and shapes as `get_weights()`)."""
+        params = self.weights
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(params)} weight array(s) "
+                f"({[w.path if hasattr(w, 'path') else w.name for w in params]}), but "
+                f"received {len(weights)}.")
+        for p, value in zip(params, weights):
+            arr = np.asarray(value)
+            want = tuple(p.shape.as_list())
+            if arr.shape != want:
+                raise ValueError(
+                    f"Layer '{self.name}' weight '{getattr(p, 'path', p.name)}' has shape "
+                    f"{want}, but the value given for it has shape {arr.shape}.")
+        backend.batch_set_value(zip(params, weights))
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but "
+                             "the layer isn't built. Build it first (call it on data, or "
+                             "call `build(input_shape)`).")
+        return int(sum(np.prod(w.shape.as_list(), dtype=np.int64) for w in self.weights))
+
+    # -- losses ---------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a loss tensor (e.g. an activity regularisation) from inside `call`."""
+        self._call_losses.append(loss)
+        ctx = _node.current()
+        if ctx is not None and ctx.losses is not None:
+            ctx.losses.append(loss)
+
+    @property
+    def losses(self):
+        """Weight-regularisation losses and the losses added by the latest call."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._weight_losses)
+            out.extend(layer._call_losses)
+        return out
+
+    def _weight_regularization_losses(self):
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._weight_losses)
+        return out
+
+    # -- building and calling -------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` "
+                                  "method implemented.")
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.supports_masking else None
+
+    def __call__(self, *args, **kwargs):
+        if not args:
+            if "inputs" not in kwargs:
+                raise ValueError(f"Layer '{self.name}' was called without inputs.")
+            args = (kwargs.pop("inputs"),)
+        args = tree.map_structure(_unwrap_variable, args)
+        leaves = tree.flatten((args, kwargs))
+        if any(isinstance(v, Tensor) for v in leaves):
+            return self._symbolic_call(args, kwargs)
+        return self._eager_call(args, kwargs)
+
+    def _symbolic_call(self, args, kwargs):
+        record = _node.current() is None
+        first = args[0]
+        tensors = [t for t in tree.flatten((args, kwargs)) if isinstance(t, Tensor)]
+        graph = tensors[0].graph
+        explicit = dict(kwargs)
+        with graph.as_default():
+            first = tree.map_structure(self._convert_input, first)
+        flat_first = [t for t in tree.flatten(first) if isinstance(t, Tensor)]
+        assert_input_compatibility(self.input_spec, flat_first, self.name)
+        if not self.built:
+            self._build_from(graph, first)
+            assert_input_compatibility(self.input_spec, flat_first, self.name)
+        training = kwargs.pop("training", None)
+        if self._call_has_mask and kwargs.get("mask") is None:
+            masks = tree.map_structure(_node.get_mask, first)
+            if any(m is not None for m in tree.flatten(masks)):
+                kwargs["mask"] = masks
+        previous_mask = kwargs.get("mask")
+        with _node.call_context(training) as ctx, graph.as_default(), \
+                graph.name_scope(self.name + "/"):
+            if self._call_has_training and ctx.training is not None:
+                kwargs["training"] = ctx.training
+            self._call_losses = []
+            outputs = self.call(first, *args[1:], **kwargs)
+            outputs = _fresh_outputs(outputs, tensors)
+            if self.activity_regularizer is not None:
+                self._add_activity_losses(outputs)
+            if self.supports_masking:
+                out_mask = self.compute_mask(first, previous_mask)
+                for t, m in zip(tree.flatten(outputs), _broadcast_masks(out_mask, outputs)):
+                    _node.set_mask(t, m)
+        if record:
+            _node.Node(self, (first,) + tuple(args[1:]), explicit, outputs)
+        return outputs
+
+    def _add_activity_losses(self, outputs):
+        from tensorlet.ops.array import shape as _shape
+        for out in tree.flatten(outputs):
+            if isinstance(out, Tensor):
+                loss = self.activity_regularizer(out)
+                if out.shape.ndims:
+                    batch = cast(_shape(out)[0], loss.dtype)
+                    from tensorlet.ops.math import div_no_nan
+                    loss = div_no_nan(loss, batch)
+                self.add_loss(loss)
+
+    def _convert_input(self, x):
+        """Cast float inputs to the layer's compute dtype (Keras's autocast)."""
+        if isinstance(x, Tensor) and self.autocast and x.dtype.is_floating \
+                and x.dtype.name != self.compute_dtype \
+                and _dt.as_dtype(self.compute_dtype).is_floating:
+            return cast(x, self.compute_dtype)
+        return x
+
+    def _build_from(self, graph, first):
+        shapes = tree.map_structure(
+            lambda t: tuple(t.shape.dims) if isinstance(t, Tensor) and t.shape.dims is not None
+            else None, first)
+        self._graph = self._graph or graph
+        if self._graph is not graph:
+            raise ValueError(f"Layer '{self.name}' has weights in another graph than its input.")
+        with graph.as_default():
+            self.build(shapes)
+        self.built = True
+        self._build_shapes = shapes
+
+    def _maybe_build_from_shape(self, input_shape):
+        """Build without calling (used by models and `build(input_shape)` of containers)."""
+        if not self.built:
+            graph = self._graph or backend.get_graph()
+            self._graph = graph
+            with graph.as_default():
+                self.build(input_shape)
+            self.built = True
+            self._build_shapes = input_shape
+
+    # -- calls on NumPy arrays --------------------------------------------------------------
+    def _eager_input_dtype(self, index, array):
+        """The placeholder dtype for the `index`-th array input: floats -> compute dtype."""
+        if array.dtype.kind == "f":
+            return self.compute_dtype
+        return _dt.as_dtype(array.dtype).name
+
+    def _eager_call(self, args, kwargs):
+        training = kwargs.pop("training", None)
+        args = (_standardize_data(args[0]),) + tuple(args[1:])
+        struct = tree.map_structure(_to_array, (args, kwargs))
+        leaves = tree.flatten(struct)
+        arrays = [v for v in leaves if isinstance(v, np.ndarray)]
+        if not arrays:
+            raise ValueError(f"Layer '{self.name}' was called without any array or tensor "
+                             f"input: {args!r:.100}")
+        dtypes = [self._eager_input_dtype(i, a) for i, a in enumerate(arrays)]
+        key = (_freeze(tree.map_structure(
+            lambda v: ("<array>", v.shape[1:] if v.ndim else None, v.dtype.str)
+            if isinstance(v, np.ndarray) else v, struct)), tuple(dtypes), training)
+        entry = self._eager_cache.get(key)
+        if entry is None:
+            entry = self._trace_eager(struct, arrays, dtypes, training)
+            self._eager_cache[key] = entry
+            if len(self._eager_cache) > _EAGER_CACHE_SIZE:
+                self._eager_cache.popitem(last=False)
+        else:
+            self._eager_cache.move_to_end(key)
+        placeholders, outputs = entry
+        values = backend.run(tree.flatten(outputs), dict(zip(placeholders, arrays)))
+        return tree.pack_sequence_as(outputs, [np.asarray(v) for v in values])
+
+    def _trace_eager(self, struct, arrays, dtypes, training):
+        graph = backend.get_graph()
+        if self._graph is not None and self._graph is not graph:
+            raise ValueError(f"Layer '{self.name}' was built in a graph of your own (TF 1.x "
+                             "style); call it on that graph's tensors, not on NumPy arrays.")
+        with graph.as_default(), graph.name_scope(None):
+            phs = [placeholder(dt, (None,) + a.shape[1:] if a.ndim else (), name=f"{self.name}_in")
+                   for a, dt in zip(arrays, dtypes)]
+        it = iter(phs)
+        args, kwargs = tree.map_structure(
+            lambda v: next(it) if isinstance(v, np.ndarray) else v, struct)
+        if training is not None:
+            kwargs["training"] = training
+        with _node.trace(training, []):
+            outputs = self(*args, **kwargs)
+        return phs, outputs
+
+    # -- shapes, config, misc -------------------------------------------------------------
+    def compute_output_shape(self, input_shape):
+        """The output shape for `input_shape`, found by tracing the layer once per shape."""
+        key = ("<shape>", _freeze(input_shape))
+        entry = self._eager_cache.get(key)
+        if entry is None:
+            graph = self._graph or backend.get_graph()
+            with graph.as_default(), graph.name_scope(None):
+                if _is_shape_list(input_shape):
+                    phs = [placeholder(self.compute_dtype, s) for s in input_shape]
+                else:
+                    phs = placeholder(self.compute_dtype, tuple(input_shape))
+            with _node.trace(False, []):
+                outs = self(phs)
+            entry = tree.map_structure(lambda t: tuple(t.shape.dims), outs)
+            self._eager_cache[key] = entry
+        return entry
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = _serialize("regularizers", self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def get_build_config(self):
+        if self._build_shapes is not None:
+            return {"input_shape": self._build_shapes}
+        return None
+
+    def build_from_config(self, config):
+        if config and "input_shape" in config:
+            self._maybe_build_from_shape(config["input_shape"])
+
+    @property
+    def input(self):
+        return self._node_attr("input_tensors", "input")
+
+    @property
+    def output(self):
+        return self._node_attr("outputs", "output")
+
+    def _node_attr(self, attr, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called and thus has no "
+                                 f"defined {what}.")
+        value = getattr(self._inbound_nodes[0], attr)
+        if attr == "input_tensors" and len(value) == 1:
+            return value[0]
+        return value
+
+    @property
+    def path(self):
+        return self.name
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _get(module, identifier):
+    """`keras.<module>.get(identifier)` (None stays None)."""
+    if identifier is None:
+        return None
+    import importlib
+    return importlib.import_module(f"tensorlet.keras.{module}").get(identifier)
+
+
+def _serialize(module, obj):
+    """Keras 3's serialised form of an activation/initializer/regularizer/constraint."""
+    if obj is None:
+        return None
+    import importlib
+    return importlib.import_module(f"tensorlet.keras.{module}").serialize(obj)
+
+
+def _pop_input_shape_kwargs(kwargs):
+    """(batch) input shape given as `input_shape=`/`input_dim=`/`batch_input_shape=`."""
+    found = {k: kwargs.pop(k) for k in _INPUT_SHAPE_KWARGS if k in kwargs}
+    if "batch_input_shape" in found:
+        return tuple(found["batch_input_shape"])
+    if "input_shape" in found:
+        return (found.get("batch_size"),) + tuple(_as_tuple(found["input_shape"]))
+    if "input_dim" in found:
+        return (found.get("batch_size"), int(found["input_dim"]))
+    return None
+
+
+def _as_tuple(shape):
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(shape)
+
+
+def _layers_in(values):
+    for v in values:
+        if isinstance(v, Layer):
+            yield v
+        elif isinstance(v, (list, tuple)):
+            yield from _layers_in(v)
+        elif isinstance(v, dict):
+            yield from _layers_in(v.values())
+
+
+def _unwrap_variable(x):
+    return x._as_graph_tensor() if isinstance(x, Variable) else x
+
+
+def _fresh_outputs(outputs, inputs):
+    """Outputs that are new tensors: an input passed through unchanged is wrapped in identity,
+    so that each tensor records the one layer call that produced it."""
+    ids = {id(t) for t in inputs}
+    return tree.map_structure(
+        lambda t: identity(t) if isinstance(t, Tensor) and id(t) in ids else t, outputs)
+
+
+def _broadcast_masks(mask, outputs):
+    n = len(tree.flatten(outputs))
+    if isinstance(mask, (list, tuple)) and len(mask) == n:
+        return list(mask)
+    return [mask] * n
+
+
+def _to_array(v):
+    """A NumPy array for array-like leaves (lists of numbers, scalars stay Python values)."""
+    if isinstance(v, np.ndarray):
+        return v
+    if isinstance(v, (np.generic,)):
+        return np.asarray(v)
+    if hasattr(v, "__array__") and not isinstance(v, (str, bytes)):
+        return np.asarray(v)
+    return v
+
+
+def _freeze(x):
+    """A hashable key for a nested structure of hashable leaves."""
+    if isinstance(x, dict):
+        return tuple((k, _freeze(x[k])) for k in sorted(x))
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__,) + tuple(_freeze(v) for v in x)
+    try:
+        hash(x)
+    except TypeError:
+        raise TypeError(f"Cannot call a layer on NumPy data with the unhashable argument "
+                        f"{x!r:.80}; pass tensors or hashable Python values.") from None
+    return x
+
+
+def _is_shape_list(shape):
+    """Whether `shape` is a list of shapes (several inputs) rather than one shape."""
+    return isinstance(shape, (list, tuple)) and bool(shape) and all(
+        isinstance(s, (list, tuple)) or s is None for s in shape) and any(
+        isinstance(s, (list, tuple)) for s in shape)
+
+
+def _standardize_data(x):
+    """Nested Python numbers become one array; lists of arrays stay lists (several inputs)."""
+    if isinstance(x, (list, tuple)) and x and all(
+            isinstance(v, (int, float, bool, np.number)) or (
+                isinstance(v, (list, tuple)) and not any(
+                    isinstance(u, np.ndarray) or hasattr(u, "shape") for u in tree.flatten(v)))
+            for v in x):
+        return np.asarray(x)
+    return x
+
+
+__all__ = ["Layer", "shape_str"]

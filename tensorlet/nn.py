@@ -1,0 +1,32 @@
+"""The tf.nn namespace: neural-network ops, re-exported from their op families."""
+from tensorlet.ops.cross_entropy import (  # noqa: F401
+    in_top_k,
+    sigmoid_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2,
+    sparse_softmax_cross_entropy_with_logits,
+)
+from tensorlet.ops.nn import (  # noqa: F401
+    batch_normalization,
+    bias_add,
+    dropout,
+    elu,
+    embedding_lookup,
+    gelu,
+    l2_loss,
+    l2_normalize,
+    leaky_relu,
+    log_softmax,
+    moments,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    softsign,
+    swish,
+    tanh,
+    xw_plus_b,
+)
