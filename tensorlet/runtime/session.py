@@ -8,6 +8,7 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
 from tensorlet.framework.graph import Operation, Tensor, get_default_graph
 from tensorlet.framework.traceback_utils import filter_traceback
+from .allocator import tune_allocator
 from .context import RunContext
 from .plan import Plan, prune
 
@@ -21,6 +22,7 @@ class Session:
 
     def __init__(self, target="", graph=None, config=None):
         self.graph = graph if graph is not None else get_default_graph()
+        tune_allocator()
         self._ctx = RunContext()
         self._plans = collections.OrderedDict()
         self._closed = False

@@ -1,0 +1,155 @@
+"""The benchmark suite: tensorlet against every installed peer, interleaved, as ratios.
+
+    python -m bench [--workloads mlp,cnn,...] [--rounds 3] [--seconds 8] [--out bench/results]
+
+Each round runs every workload once per framework in turn (tensorlet, torch, keras-tf,
+keras-jax: A B C D A B C D ...), each in its own process (`bench/worker.py`), because this
+machine has fast and slow phases (PERF-NOTES.md): only ratios taken within one round are
+compared, and the table reports their medians over rounds. Missing peers are reported as
+missing, never faked.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.peers import find_peers
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = ("mlp", "cnn", "lstm", "gru", "predict1", "predict1024", "import")
+# The figure compared for each workload, and whether larger is better.
+METRIC = {"mlp": ("samples_per_s", True), "cnn": ("samples_per_s", True),
+          "lstm": ("samples_per_s", True), "gru": ("samples_per_s", True),
+          "predict1": ("us_per_call", False), "predict1024": ("samples_per_s", True),
+          "import": ("import_s", False)}
+
+
+def frameworks():
+    """(label, worker framework, python, env) for tensorlet and each installed peer."""
+    found, missing = find_peers()
+    out = [("tensorlet", "tensorlet", sys.executable, dict(os.environ))]
+    for label, (python, env) in found.items():
+        out.append((label, "torch" if label == "torch" else "keras", python, env))
+    return out, missing
+
+
+def run_worker(framework, python, env, workload, seconds):
+    cmd = [python, str(ROOT / "bench" / "worker.py"), "--framework", framework, "--workload",
+           workload, "--seconds", str(seconds), "--json"]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT,
+                       timeout=max(600, 20 * seconds))
+    if p.returncode != 0:
+        return {"error": (p.stderr or p.stdout).strip().splitlines()[-1:]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def value(record, workload):
+    key, _ = METRIC[workload]
+    if workload == "predict1":  # the faster of predict() and a direct call, as a user would
+        vals = [record.get(k) for k in ("us_per_call", "us_per_call_direct")]
+        vals = [v for v in vals if v]
+        return min(vals) if vals else None
+    if workload == "predict1024":
+        vals = [record.get(k) for k in ("samples_per_s", "samples_per_s_direct")]
+        vals = [v for v in vals if v]
+        return max(vals) if vals else None
+    return record.get(key)
+
+
+def ratio_vs_best(row, workload):
+    """tensorlet relative to the best peer of one round (>1 means tensorlet is better)."""
+    _, higher = METRIC[workload]
+    mine = row.get("tensorlet")
+    peers = [v for k, v in row.items() if k != "tensorlet" and v]
+    if not mine or not peers:
+        return None
+    best = max(peers) if higher else min(peers)
+    return mine / best if higher else best / mine
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--workloads", default=",".join(WORKLOADS))
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    args = p.parse_args(argv)
+    workloads = [w for w in args.workloads.split(",") if w]
+    fws, missing = frameworks()
+    for name, why in missing.items():
+        print(f"peer {name}: missing ({why})", file=sys.stderr)
+    rounds = []
+    for r in range(args.rounds):
+        for w in workloads:
+            row, records = {}, {}
+            for label, fw, python, env in fws:
+                rec = run_worker(fw, python, env, w, args.seconds)
+                records[label] = rec
+                row[label] = value(rec, w) if "error" not in rec else None
+                print(f"round {r + 1} {w:12s} {label:10s} "
+                      f"{row[label] if row[label] is not None else rec.get('error')}",
+                      file=sys.stderr, flush=True)
+            rounds.append({"round": r, "workload": w, "values": row, "records": records,
+                           "ratio": ratio_vs_best(row, w)})
+    summary = summarize(rounds, workloads, [f[0] for f in fws])
+    print_table(summary, [f[0] for f in fws])
+    os.makedirs(args.out, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    with open(os.path.join(args.out, f"bench-{stamp}.json"), "w") as f:
+        json.dump({"summary": summary, "rounds": rounds, "missing": missing}, f, indent=1)
+    chart(summary, [f[0] for f in fws], os.path.join(args.out, f"bench-{stamp}.png"))
+
+
+def summarize(rounds, workloads, labels):
+    out = {}
+    for w in workloads:
+        rs = [r for r in rounds if r["workload"] == w]
+        med = {}
+        for label in labels:
+            vals = [r["values"].get(label) for r in rs if r["values"].get(label)]
+            med[label] = statistics.median(vals) if vals else None
+        ratios = [r["ratio"] for r in rs if r["ratio"]]
+        out[w] = {"median": med, "ratio_median": statistics.median(ratios) if ratios else None,
+                  "unit": METRIC[w][0]}
+    return out
+
+
+def print_table(summary, labels):
+    head = f"{'workload':12s} {'unit':14s} " + " ".join(f"{lb:>11s}" for lb in labels) + \
+        "  tensorlet/best peer"
+    print(head)
+    print("-" * len(head))
+    for w, s in summary.items():
+        cells = " ".join(f"{_fmt(s['median'][lb]):>11s}" for lb in labels)
+        ratio = f"{s['ratio_median']:.2f}x" if s["ratio_median"] else "n/a"
+        print(f"{w:12s} {s['unit']:14s} {cells}  {ratio}")
+
+
+def _fmt(v):
+    if v is None:
+        return "missing"
+    return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
+
+
+def chart(summary, labels, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    ws = [w for w, s in summary.items() if s["ratio_median"]]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar(ws, [summary[w]["ratio_median"] for w in ws])
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_ylabel("tensorlet / best peer (median)")
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+if __name__ == "__main__":
+    main()
