@@ -21,7 +21,14 @@ from tensorlet.ops.random import *  # noqa: F401,F403
 from tensorlet.initializers import *  # noqa: F401,F403
 from tensorlet.framework.variable_scope import (  # noqa: F401
     AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope)
-from tensorlet import initializers, random  # noqa: F401
+from tensorlet.ops.debugging import *  # noqa: F401,F403
+from tensorlet.ops.loops import while_loop  # noqa: F401
+from tensorlet.ops.clip import *  # noqa: F401,F403
+from tensorlet.ops.generate import *  # noqa: F401,F403
+from tensorlet.ops.indexing import *  # noqa: F401,F403
+from tensorlet.ops.linalg import *  # noqa: F401,F403
+from tensorlet.ops import linalg  # noqa: F401  (tf.linalg)
+from tensorlet import debugging, initializers, random  # noqa: F401
 from tensorlet import losses, nn  # noqa: F401
 from tensorlet import train  # noqa: F401
 from tensorlet.autodiff import gradients  # noqa: F401

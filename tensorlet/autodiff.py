@@ -16,7 +16,7 @@ def _as_tensor_list(x):
 
 
 def _differentiable(t):
-    return t.dtype.is_floating
+    return t.dtype.is_floating and t.value_index not in t.op.opdef.aux_outputs
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None,

@@ -305,7 +305,15 @@ random_uniform_initializer, variance_scaling_initializer = RandomUniform, Varian
 glorot_uniform_initializer, glorot_normal_initializer = GlorotUniform, GlorotNormal
 orthogonal_initializer = Orthogonal
 
-__all__ = ["zeros_initializer", "ones_initializer", "constant_initializer",
-           "random_normal_initializer", "truncated_normal_initializer",
-           "random_uniform_initializer", "variance_scaling_initializer",
-           "glorot_uniform_initializer", "glorot_normal_initializer", "orthogonal_initializer"]
+__all__ = [
+    "constant_initializer",
+    "glorot_normal_initializer",
+    "glorot_uniform_initializer",
+    "ones_initializer",
+    "orthogonal_initializer",
+    "random_normal_initializer",
+    "random_uniform_initializer",
+    "truncated_normal_initializer",
+    "variance_scaling_initializer",
+    "zeros_initializer",
+]

@@ -1,4 +1,13 @@
 """The tf.nn namespace: neural-network ops, re-exported from their op families."""
+from tensorlet.ops.conv import (  # noqa: F401
+    conv1d,
+    conv2d,
+    conv2d_backprop_filter,
+    conv2d_backprop_input,
+    conv2d_transpose,
+    depthwise_conv2d,
+    separable_conv2d,
+)
 from tensorlet.ops.cross_entropy import (  # noqa: F401
     in_top_k,
     sigmoid_cross_entropy_with_logits,
@@ -30,3 +39,12 @@ from tensorlet.ops.nn import (  # noqa: F401
     tanh,
     xw_plus_b,
 )
+from tensorlet.ops.pool import (  # noqa: F401
+    avg_pool,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool,
+    max_pool1d,
+    max_pool2d,
+)
+from tensorlet.ops.rnn import gru_sequence, lstm_sequence, simple_rnn_sequence  # noqa: F401

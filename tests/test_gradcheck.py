@@ -2,8 +2,8 @@
 import os
 
 import pytest
-
 from gradcheck import check_op
+
 from tensorlet.framework.registry import all_op_defs
 
 _DIFFERENTIABLE = sorted(t for t, d in all_op_defs().items()

@@ -25,6 +25,9 @@ class OpDef:
     samples: Callable | None = None
     # Inputs that are never differentiated (indices, shapes, labels); skipped by gradcheck.
     nondiff_inputs: tuple = ()
+    # Outputs that only carry what the gradient rule needs (like cuDNN's reserve space): no
+    # gradient flows through them (autodiff treats them as constants; gradcheck skips them).
+    aux_outputs: tuple = ()
     # Extra tolerance scale for the numeric gradient check (kinks, large curvature).
     check_tol: float = 1.0
     # Optional build-time evaluator: fold(op) -> NumPy value or None (shape inference uses it).

@@ -9,8 +9,13 @@ import enum
 import inspect
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import (GraphKeys, Tensor, add_to_collection,
-                                       convert_to_tensor, get_default_graph)
+from tensorlet.framework.graph import (
+    GraphKeys,
+    Tensor,
+    add_to_collection,
+    convert_to_tensor,
+    get_default_graph,
+)
 from tensorlet.framework.shapes import TensorShape
 
 
@@ -270,7 +275,8 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
 
     var = Variable(init_val, trainable=True if trainable is None else trainable,
                    collections=collections, validate_shape=validate_shape, name=full + "/",
-                   dtype=dtype, constraint=constraint if constraint is not None else scope.constraint)
+                   dtype=dtype,
+                   constraint=constraint if constraint is not None else scope.constraint)
     store[full] = var
 
     reg = regularizer if regularizer is not None else scope.regularizer

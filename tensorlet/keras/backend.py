@@ -247,7 +247,7 @@ def batch_set_value(tuples):
         set_value(x, value)
 
 
-def eval(x):  # noqa: A001  (Keras's name)
+def eval(x):  # Keras's name
     """The value of a tensor or variable."""
     return get_value(x)
 

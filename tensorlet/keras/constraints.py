@@ -1,11 +1,10 @@
 """Keras 3 weight constraints: called on a weight tensor, they return the projected tensor."""
-from tensorlet.keras import _identifiers
+from tensorlet.keras import _identifiers, backend
 from tensorlet.ops import math as _math
 from tensorlet.ops import reduction as _red
 from tensorlet.ops.base import as_tensor
 
 _MODULE = "keras.constraints"
-_EPSILON = 1e-7  # Keras's backend.epsilon(): keeps zero-norm columns finite
 
 
 def _norms(w, axis):
@@ -49,7 +48,7 @@ class MaxNorm(Constraint):
         w = as_tensor(w)
         norms = _norms(w, self.axis)
         desired = _clip(norms, 0.0, self.max_value)
-        return w * (desired / (_EPSILON + norms))
+        return w * (desired / (backend.epsilon() + norms))
 
     def get_config(self):
         return {"max_value": self.max_value, "axis": self.axis}
@@ -71,7 +70,7 @@ class UnitNorm(Constraint):
 
     def __call__(self, w):
         w = as_tensor(w)
-        return w / (_EPSILON + _norms(w, self.axis))
+        return w / (backend.epsilon() + _norms(w, self.axis))
 
     def get_config(self):
         return {"axis": self.axis}
@@ -92,7 +91,7 @@ class MinMaxNorm(Constraint):
         norms = _norms(w, self.axis)
         desired = self.rate * _clip(norms, self.min_value, self.max_value) + \
             (1 - self.rate) * norms
-        return w * (desired / (_EPSILON + norms))
+        return w * (desired / (backend.epsilon() + norms))
 
     def get_config(self):
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate,

@@ -1,6 +1,7 @@
-"""Array ops: constants, placeholders, shapes, reshaping, transposes, joining and splitting,
-tiling and padding. Slicing and gathering live in indexing.py, generated tensors in
-generate.py."""
+"""Array ops: constants, placeholders, identity, shapes, reshape / expand_dims / squeeze,
+filled tensors, and the shape helpers the rest of the array family uses. Transposing, joining
+and padding live in manip.py, slicing and gathering in indexing.py,
+generated tensors in generate.py; this module re-exports them all."""
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
@@ -104,7 +105,8 @@ def _int_tensor(x, name):
     arr = np.asarray(x)
     if arr.size and arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integers, got {x!r}")
-    return constant(arr.astype(np.int32), name=name)
+    wide = arr.size and (arr.max() > np.iinfo(np.int32).max or arr.min() < np.iinfo(np.int32).min)
+    return constant(arr.astype(np.int64 if wide else np.int32), name=name)
 
 
 # -- Const ----------------------------------------------------------------------------------
@@ -531,112 +533,41 @@ def ones(shape, dtype=_dt.float32, name=None):
     return fill(shape, constant(1, dtype=dt), name=name)
 
 
-# -- Transpose, reverse, broadcast_to -----------------------------------------------------------
+# The rest of the array family lives in manip.py (transposing, joining, splitting, tiling,
+# padding),
+# indexing.py (slicing; Tensor.__getitem__ calls array.slice_helper), gather.py (gather,
+# scatter, top_k, unique) and generate.py (range, one_hot, ...); `tensorlet.ops.array`
+# re-exports them, except `range` and `slice`, which would shadow the builtins here. These
+# imports must stay last: those modules import the helpers defined above.
+from .gather import (
+    gather,
+    gather_nd,
+    scatter_add,
+    scatter_nd,
+    scatter_sub,
+    scatter_update,
+    top_k,
+    unique,
+)
+from .generate import eye, lin_space, linspace, one_hot, sequence_mask
+from .indexing import boolean_mask, slice_helper, strided_slice  # noqa: F401
+from .manip import (
+    broadcast_to,
+    concat,
+    pad,
+    reverse,
+    reverse_v2,
+    split,
+    stack,
+    tile,
+    transpose,
+    unstack,
+)
 
-
-def _transpose_spec(inputs, attrs):
-    x = inputs[0]
-    nd, perm = x.shape.ndims, attrs["perm"]
-    if perm is None:
-        return [(TensorShape(None) if nd is None else x.shape.dims[::-1], x.dtype)]
-    if sorted(perm) != list(range(len(perm))) or (nd is not None and len(perm) != nd):
-        raise ValueError(f"perm must be a permutation of [0, {nd if nd is not None else 'n'})"
-                         f" for a tensor of rank {nd}, got {list(perm)}")
-    if nd is None:
-        return [([None] * len(perm), x.dtype)]
-    return [([x.shape.dims[p] for p in perm], x.dtype)]
-
-
-def _transpose_grad(op, g, needed):
-    perm = op.attrs["perm"]
-    return [transpose(g[0], None if perm is None else tuple(np.argsort(perm)))]
-
-
-declare("Transpose", _transpose_spec, lambda attrs, x: np.transpose(x, attrs["perm"]),
-        grad=_transpose_grad, fold=fold_small,
-        samples=lambda: [([_any(2, 3)], {"perm": None}), ([_any(2, 3, 4)], {"perm": (1, 2, 0)}),
-                         ([_any(2, 3, 4)], {"perm": (0, 2, 1)})])
-
-
-def transpose(a, perm=None, name="transpose", conjugate=False):
-    """`a` with its dimensions permuted by `perm` (default: reversed)."""
-    if perm is not None:
-        perm = tuple(static_ints(perm, "perm"))
-    return apply("Transpose", [as_tensor(a)], {"perm": perm}, name=name)
-
-
-def _reverse_spec(inputs, attrs):
-    x = inputs[0]
-    axes = [canonical_axis(a, x.shape.ndims) for a in attrs["axis"]]
-    if x.shape.ndims is not None and len(set(axes)) != len(axes):
-        raise ValueError(f"axis {list(attrs['axis'])} names a dimension twice")
-    attrs["axis"] = tuple(axes)
-    return [(x.shape, x.dtype)]
-
-
-declare("ReverseV2", _reverse_spec, lambda attrs, x: np.flip(x, attrs["axis"]),
-        grad=lambda op, g, needed: [reverse(g[0], op.attrs["axis"])],
-        samples=lambda: [([_any(3, 4)], {"axis": (0,)}), ([_any(2, 3, 4)], {"axis": (0, 2)})])
-
-
-def reverse(tensor, axis, name=None):
-    """`tensor` with the dimensions in `axis` reversed."""
-    return apply("ReverseV2", [as_tensor(tensor)], {"axis": tuple(static_ints(axis, "axis"))},
-                 name=name)
-
-
-reverse_v2 = reverse
-
-
-def _broadcast_to_spec(inputs, attrs):
-    x, s = inputs
-    target = static_shape_from(s)
-    if x.shape.ndims is None or target.ndims is None:
-        return [(target, x.dtype)]
-    if x.shape.ndims > target.ndims:
-        raise ValueError(f"cannot broadcast a tensor of shape {x.shape} to the lower-rank "
-                         f"shape {target}")
-    dims = list(target.dims)
-    for i, d in enumerate(x.shape.dims):
-        j = i + target.ndims - x.shape.ndims
-        if d is not None and d != 1:
-            if dims[j] is not None and dims[j] != d:
-                raise ValueError(f"cannot broadcast a tensor of shape {x.shape} to shape "
-                                 f"{target}")
-            dims[j] = d
-    return [(dims, x.dtype)]
-
-
-def _broadcast_to_kernel(attrs, x, s):
-    try:
-        return np.broadcast_to(x, tuple(int(d) for d in s))
-    except ValueError:
-        raise InvalidArgumentError(f"cannot broadcast a tensor of shape {list(x.shape)} to "
-                                   f"shape {list(map(int, s))}") from None
-
-
-declare("BroadcastTo", _broadcast_to_spec, _broadcast_to_kernel,
-        grad=lambda op, g, needed: [sum_to(g[0], op.inputs[0]), None], nondiff_inputs=(1,),
-        samples=lambda: [([_any(3, 1), np.array([2, 3, 4], np.int32)], {}),
-                         ([_any(4), np.array([3, 4], np.int32)], {})])
-
-
-def broadcast_to(input, shape, name=None):
-    """`input` broadcast (NumPy rules) to `shape`."""
-    return apply("BroadcastTo", [as_tensor(input), _int_tensor(shape, "shape")], name=name)
-
-
-def slice_helper(tensor, key):
-    """`tensor[key]` (Tensor.__getitem__); implemented in indexing.py."""
-    from .indexing import slice_helper as _slice_helper
-    return _slice_helper(tensor, key)
-
-
-__all__ = ["broadcast_to", "concat", "constant", "expand_dims", "fill", "identity", "ones",
+__all__ = ["boolean_mask", "broadcast_to", "concat", "constant", "expand_dims", "eye", "fill",
+           "gather", "gather_nd", "identity", "lin_space", "linspace", "one_hot", "ones",
            "ones_like", "pad", "placeholder", "placeholder_with_default", "rank", "reshape",
-           "reverse", "reverse_v2", "shape", "size", "split", "squeeze", "stack",
-           "stop_gradient", "tile", "transpose", "unstack", "zeros", "zeros_like"]
-
-# Joining, splitting, tiling and padding live in manip.py; `tensorlet.ops.array` re-exports
-# them (graph.py iterates tensors with array.unstack). This import must stay last.
-from .manip import concat, pad, split, stack, tile, unstack
+           "reverse", "reverse_v2", "scatter_add", "scatter_nd", "scatter_sub", "scatter_update",
+           "sequence_mask", "shape", "size", "split", "squeeze", "stack",
+           "stop_gradient", "strided_slice", "tile", "top_k", "transpose", "unique", "unstack",
+           "zeros", "zeros_like"]

@@ -12,15 +12,20 @@ __all__ = ["apply", "declare", "OpDef", "register", "binary_operands", "unary_sp
 
 def _graph_of(inputs):
     for t in inputs:
-        if isinstance(t, Tensor):
+        if isinstance(t, TensorLike):  # tensors and variables
             return t.graph
     return get_default_graph()
 
 
 def apply(op_type, inputs, attrs=None, name=None):
     """Create an op of a registered type; returns its output (one) or outputs (tuple)."""
-    inputs = [as_tensor(t) for t in inputs]
-    op = _graph_of(inputs).create_op(op_type, inputs, attrs, name)
+    graph = _graph_of(inputs)
+    if all(isinstance(t, Tensor) for t in inputs):
+        op = graph.create_op(op_type, inputs, attrs, name)
+    else:  # non-tensor inputs become constants in the graph of the tensor inputs (as TF)
+        with graph.as_default():
+            inputs = [as_tensor(t) for t in inputs]
+        op = graph.create_op(op_type, inputs, attrs, name)
     outs = op.outputs
     return outs[0] if len(outs) == 1 else outs
 
@@ -64,7 +69,8 @@ def binary_operands(x, y, op_name="binary op"):
             t = cast(t, dt)
         if _value_kind(v) == "b" and not dt.is_bool and not dt.is_numeric:
             raise TypeError(f"{op_name}: cannot combine a bool value with {dt.name}")
-        v = as_tensor(np.asarray(v).astype(dt.np) if _value_kind(v) in "fiub" else v, dt)
+        with t.graph.as_default():  # the constant joins the tensor operand's graph
+            v = as_tensor(np.asarray(v).astype(dt.np) if _value_kind(v) in "fiub" else v, dt)
         return (v, t) if xw else (t, v)
     x, y = as_tensor(x), as_tensor(y)
     if x.dtype is not y.dtype:

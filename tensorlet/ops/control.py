@@ -12,10 +12,18 @@ import weakref
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import (Operation, Tensor, control_dependencies,
-                                       convert_to_tensor, get_default_graph, name_scope)
+from tensorlet.framework.graph import (
+    Operation,
+    Tensor,
+    control_dependencies,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope,
+)
 from tensorlet.framework.shapes import TensorShape
-from .base import apply, declare
+from tensorlet.runtime.plan import Plan
+
+from .base import declare
 
 _tuple = builtins.tuple
 
@@ -31,7 +39,7 @@ def group(*inputs, name=None):
     """An op that runs all `inputs` (ops or tensors) when run."""
     flat = []
     for x in inputs:
-        if isinstance(x, (list, tuple)):
+        if isinstance(x, (list, _tuple)):
             flat.extend(x)
         else:
             flat.append(x)
@@ -40,7 +48,7 @@ def group(*inputs, name=None):
         return no_op(name=name or "group_deps")
 
 
-def tuple(tensors, name=None, control_inputs=None):  # noqa: A001  (TF's name)
+def tuple(tensors, name=None, control_inputs=None):
     """The tensors, each readable only after all of them (and `control_inputs`) are computed."""
     from .array import identity
     items = list(tensors)
@@ -111,12 +119,12 @@ def _source(t):
 class _Branch:
     """One side of a cond: its ops, the outside tensors it reads, and the tensors it fetches."""
 
-    def __init__(self, which, leaves, struct, created):
-        self.which = which
+    def __init__(self, leaves, struct, created):
         self.struct = struct
         self.fetches = [x for x in leaves if isinstance(x, Tensor)]
         self.targets = [x for x in leaves if isinstance(x, Operation) and x in created]
         self.kinds = ["op" if isinstance(x, Operation) else "tensor" for x in leaves]
+        # Ops from outside that the branch returns or depends on run before the Cond, always.
         self.outer_deps = [x for x in leaves if isinstance(x, Operation) and x not in created]
         captures, ops = {}, set()
         stack = [t.op for t in self.fetches if t.op in created] + self.targets
@@ -149,13 +157,17 @@ class _Branch:
         self._plans = weakref.WeakKeyDictionary()
         self._dummies = None
 
-    def run(self, ctx, args):
-        from tensorlet.runtime.plan import Plan
+    def plan_for(self, ctx):
+        """The compiled sub-plan of this branch for one session (fetches, then hidden)."""
         plan = self._plans.get(ctx)
         if plan is None:
             plan = Plan(self.ops, self.fetches + self.hidden, self.feeds, ctx, self.targets)
             self._plans[ctx] = plan
-        return plan.run([args[i - 1] for i in self.input_index])  # args exclude pred
+        return plan
+
+    def run(self, ctx, args):
+        """Run with `args` (the op's inputs after the first) fed by `input_index`."""
+        return self.plan_for(ctx).run([args[i - 1] for i in self.input_index])
 
     def dummies(self):
         """Cheap zero stand-ins for this branch's hidden outputs when the other branch ran."""
@@ -180,7 +192,7 @@ def _build_branch(which, fn, graph):
         struct = _flatten(result, leaves)
         leaves = [x if isinstance(x, (Tensor, Operation)) else convert_to_tensor(x)
                   for x in leaves]
-    return _Branch(which, leaves, struct, set(graph._ops[start:]))
+    return _Branch(leaves, struct, set(graph._ops[start:]))
 
 
 def _merged_shape(a, b):
@@ -216,6 +228,7 @@ def _branch_grad_fn(op, branch, grads, wanted):
     """A function building d(branch results)/d(its captured inputs) for the wanted inputs."""
     def fn():
         from tensorlet.autodiff import gradients
+
         from .array import zeros_like
         ys, gys = [], []
         for t, k in zip(branch.fetches + branch.hidden, branch.out_index):
@@ -268,6 +281,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     graph = get_default_graph()
     with name_scope(name, "cond"):
         pred = convert_to_tensor(pred)
+        _cond_spec([pred], {"specs": []})  # check pred before building the branches
         true = _build_branch("true", true_fn, graph)
         false = _build_branch("false", false_fn, graph)
         if not _same_structure(true.struct, false.struct) or true.kinds != false.kinds:
@@ -311,4 +325,67 @@ def _describe(branch):
     return f"{len(branch.kinds)} results ({', '.join(branch.kinds)})"
 
 
-__all__ = ["no_op", "group", "tuple", "cond"]
+def _gate(result, deps):
+    """`result` (a structure of tensors/ops) readable only after the `deps` ops have run."""
+    from .array import identity
+    leaves = []
+    struct = _flatten(result, leaves)
+    with control_dependencies(deps):
+        gated = [group(x) if isinstance(x, Operation) else identity(x) for x in leaves]
+    return _pack(struct, iter(gated))
+
+
+def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
+    """The result of the fn of the first true predicate, else of `default` (TF 1.x).
+
+    Without a default the last pair's fn is used, asserting that its predicate holds;
+    `exclusive=True` asserts that at most one predicate holds.
+    """
+    from .debugging import Assert
+    from .math import cast, less_equal
+    pairs = list(pred_fn_pairs.items()) if isinstance(pred_fn_pairs, dict) \
+        else list(pred_fn_pairs)
+    if not pairs:
+        raise ValueError("case: pred_fn_pairs must not be empty")
+    for p in pairs:
+        if not isinstance(p, (list, _tuple)) or len(p) != 2 or not callable(p[1]):
+            raise TypeError(f"case: each pair must be (bool tensor, callable), got {p!r}")
+    if default is not None and not callable(default):
+        raise TypeError(f"case: default must be callable, got {type(default).__name__}")
+    with name_scope(name, "case"):
+        preds = [convert_to_tensor(p) for p, _ in pairs]
+        for p in preds:
+            if p.dtype is not _dt.bool_:
+                raise TypeError(f"case: predicates must be bool tensors, got {p.dtype.name} "
+                                f"({p.name})")
+        names = ", ".join(p.name for p in preds)
+        fns = [f for _, f in pairs]
+        if default is None:
+            last_pred, last_fn = preds[-1], fns[-1]
+            preds, fns = preds[:-1], fns[:-1]
+
+            def default():
+                check = Assert(last_pred, [f"case: none of the conditions ({names}) is True"])
+                return _gate(last_fn(), [check])
+        if not preds:
+            result = default()
+        else:
+            def chain(i):
+                if i == len(preds):
+                    return default
+                return lambda: cond(preds[i], fns[i], chain(i + 1), strict=True)
+            result = chain(0)()
+        if exclusive and len(pairs) > 1:
+            from .math import add_n
+            count = add_n([cast(convert_to_tensor(p), _dt.int32) for p, _ in pairs])
+            check = Assert(less_equal(count, 1),
+                           [f"case: exclusive=True but more than one of ({names}) is true, "
+                            + "number true:", count])
+            result = _gate(result, [check])
+    if not strict and isinstance(result, (list, _tuple)) and len(result) == 1 \
+            and not hasattr(result, "_fields"):
+        result = result[0]
+    return result
+
+
+__all__ = ["case", "cond", "group", "no_op", "tuple"]

@@ -9,7 +9,7 @@ from tensorlet.framework.shapes import TensorShape
 
 from .array import zeros_like
 from .base import apply, as_tensor, binary_operands, declare
-from .math import add, cast, log1p, where
+from .math import add, cast, exp, log1p, where
 from .nn import _axis_arg, _norm_axis, log_softmax, softmax
 from .reduction import reduce_sum
 
@@ -141,10 +141,13 @@ declare("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent_spec, _sparse_xent_k
                            np.array([[4, 0], [2, 2]], np.int64)], {})])
 
 
-def _only_named(_sentinel, fn):
+def _only_named(_sentinel, labels, logits, fn):
+    """TF 1.x's guard: these functions take labels and logits by name only."""
     if _sentinel is not None:
         raise ValueError(f"Only call `{fn}` with named arguments (labels=..., logits=..., "
                          "...)")
+    if labels is None or logits is None:
+        raise ValueError(f"{fn}: both labels and logits must be given")
 
 
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None):
@@ -158,7 +161,7 @@ def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, d
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,
                                       name=None, axis=None):
     """As `softmax_cross_entropy_with_logits_v2` (labels also receive gradients)."""
-    _only_named(_sentinel, "softmax_cross_entropy_with_logits")
+    _only_named(_sentinel, labels, logits, "softmax_cross_entropy_with_logits")
     return softmax_cross_entropy_with_logits_v2(labels, logits, axis=axis if axis is not None
                                                 else dim, name=name)
 
@@ -167,7 +170,7 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
                                              name=None):
     """Cross-entropy of integer class `labels` [...] against `logits` [..., classes]; a label
     outside [0, classes) raises InvalidArgumentError when run."""
-    _only_named(_sentinel, "sparse_softmax_cross_entropy_with_logits")
+    _only_named(_sentinel, labels, logits, "sparse_softmax_cross_entropy_with_logits")
     loss, _ = apply("SparseSoftmaxCrossEntropyWithLogits", [as_tensor(logits),
                                                             as_tensor(labels)], name=name)
     return loss
@@ -175,7 +178,7 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
 
 def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
     """max(x, 0) - x * z + log(1 + exp(-|x|)) for logits x and labels z (stable for any x)."""
-    _only_named(_sentinel, "sigmoid_cross_entropy_with_logits")
+    _only_named(_sentinel, labels, logits, "sigmoid_cross_entropy_with_logits")
     with name_scope(name, "logistic_loss") as scope:
         logits, labels = binary_operands(logits, labels, "sigmoid_cross_entropy_with_logits")
         if not logits.shape.is_compatible_with(labels.shape):
@@ -187,7 +190,7 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
         zero = zeros_like(logits)
         relu_part = where(pos, logits, zero)
         neg_abs = where(pos, -logits, logits)  # where-form keeps the gradient right at x = 0
-        return add(relu_part - logits * labels, log1p(apply("Exp", [neg_abs])),
+        return add(relu_part - logits * labels, log1p(exp(neg_abs)),
                    name=scope.rstrip("/") + "/")
 
 

@@ -8,8 +8,8 @@ import numpy as np
 
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
-from tensorlet.framework.graph import Tensor, control_dependencies, get_default_graph, \
-    name_scope
+from tensorlet.framework.graph import Tensor, get_default_graph, name_scope
+
 from .base import apply, as_tensor, declare
 
 # -- CheckNumerics ----------------------------------------------------------------------------
@@ -92,15 +92,15 @@ def _assert_kernel(attrs, cond, *data):
 declare("Assert", _assert_spec, _assert_kernel)
 
 
-def Assert(condition, data, summarize=None, name=None):  # noqa: N802  (TF's name)
+def Assert(condition, data, summarize=None, name=None):
     """An op raising InvalidArgumentError with `data` (strings and tensors) if not condition."""
     tensors, spec = [], []
     for item in data:
         if isinstance(item, str):
             spec.append(item)
         else:
-            tensors.append(as_tensor(item))
             spec.append(len(tensors))
+            tensors.append(as_tensor(item))
     return get_default_graph().create_op(
         "Assert", [as_tensor(condition)] + tensors,
         {"data": spec, "summarize": 3 if summarize is None else int(summarize)},
@@ -125,13 +125,24 @@ def _binary_assert(test, symbol, default_name):
                 data = [message] + list(data)
             xs, ys = _static_value(x), _static_value(y)
             if xs is not None and ys is not None and not np.all(test(np, xs, ys)):
-                raise InvalidArgumentError(
-                    f"{message + ' ' if message else ''}Condition x {symbol} y did not hold "
-                    f"element-wise: x = {_summary(xs, 10)}, y = {_summary(ys, 10)}")
+                raise InvalidArgumentError(_static_message(data, summarize))
             return Assert(reduce_all(test(_math(), x, y)), data, summarize)
     assert_fn.__name__ = default_name
     assert_fn.__doc__ = f"An Assert op checking x {symbol} y for every element."
     return assert_fn
+
+
+def _static_message(data, summarize):
+    """The message a failing Assert would give, for a failure known at build time."""
+    n = 3 if summarize is None else int(summarize)
+    parts = []
+    for item in data:
+        if isinstance(item, str):
+            parts.append(item)
+        else:
+            v = _static_value(item)
+            parts.append(_summary(v, n) if v is not None else getattr(item, "name", str(item)))
+    return "assertion failed: " + " ".join(f"[{p}]" for p in parts)
 
 
 def _math():
@@ -165,13 +176,15 @@ _assert_ge = _binary_assert(lambda m, x, y: m.greater_equal(x, y), ">=",
 assert_greater_equal = _assert_ge
 
 
-def with_dependencies(dependencies, output_tensor, name=None):
-    """`output_tensor`'s value, produced only after `dependencies` have run."""
-    from .array import identity
-    with control_dependencies(dependencies):
-        return identity(output_tensor, name=name)
-
-
-__all__ = ["check_numerics", "verify_tensor_all_finite", "add_check_numerics_ops", "Assert",
-           "assert_equal", "assert_less", "assert_greater", "assert_greater_equal",
-           "assert_positive", "assert_non_negative"]
+__all__ = [
+    "Assert",
+    "add_check_numerics_ops",
+    "assert_equal",
+    "assert_greater",
+    "assert_greater_equal",
+    "assert_less",
+    "assert_non_negative",
+    "assert_positive",
+    "check_numerics",
+    "verify_tensor_all_finite",
+]

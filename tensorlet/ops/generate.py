@@ -49,12 +49,26 @@ def _range_kernel(attrs, start, limit, delta):
     return np.cumsum(out, dtype=start.dtype)
 
 
-declare("Range", _range_spec, _range_kernel, fold=fold_small)
+def _fold_if_short(length):
+    """A fold rule that evaluates the op only when its 1-D result is short."""
+    def fold(op):
+        vals = [t.constant_value() for t in op.inputs]
+        if any(v is None for v in vals):
+            return None
+        try:
+            n = length(*vals)
+        except ValueError:
+            return None
+        return fold_small(op) if n <= 4096 else None
+    return fold
+
+
+declare("Range", _range_spec, _range_kernel, fold=_fold_if_short(_range_size))
 
 _RANGE_DTYPES = (_dt.int32, _dt.int64, _dt.float32, _dt.float64)
 
 
-def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
+def range(start, limit=None, delta=1, dtype=None, name="range"):
     """[start, start + delta, ...) up to `limit` (exclusive); `range(n)` starts at 0. The
     dtype is the widest of the arguments' (Python ints int32, floats float32), as TF."""
     if limit is None:
@@ -104,7 +118,8 @@ def _linspace_kernel(attrs, start, stop, num):
     return start + step * np.arange(n, dtype=start.dtype)
 
 
-declare("LinSpace", _linspace_spec, _linspace_kernel, fold=fold_small)
+declare("LinSpace", _linspace_spec, _linspace_kernel,
+        fold=_fold_if_short(lambda start, stop, num: int(num)))
 
 
 def linspace(start, stop, num, name=None):
@@ -198,7 +213,8 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     dtype: `dtype`, else on_value's / off_value's, else float32."""
     if dtype is None:
         given = [v for v in (on_value, off_value) if v is not None]
-        dtype = (as_tensor(given[0]).dtype if given else _dt.float32)
+        dtype = _dt.float32 if not given else given[0].dtype if isinstance(
+            given[0], TensorLike) else _dt.default_dtype_for_python(given[0])
     dt = _dt.as_dtype(dtype)
     on = as_tensor(1 if on_value is None else on_value, dt)
     off = as_tensor(0 if off_value is None else off_value, dt)

@@ -1,27 +1,141 @@
-"""Joining and splitting (concat, stack, unstack, split), tiling and padding, with their
-adjoint ops (TileGrad, PadGrad) so that second derivatives work."""
+"""Rearranging: transpose, reverse, broadcast_to, joining and splitting (concat, stack, unstack,
+split), tiling and padding, with adjoint ops (TileGrad, PadGrad) so that second derivatives
+work."""
+import functools
+
 import numpy as np
 
+from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
 from tensorlet.framework.graph import TensorLike
 from tensorlet.framework.shapes import TensorShape
 
-from .array import _any, _int_tensor, canonical_axis, fold_small, identity, shape, static_int
+from .array import (
+    _any,
+    _int_tensor,
+    canonical_axis,
+    fold_small,
+    identity,
+    shape,
+    static_int,
+    static_ints,
+    static_shape_from,
+    sum_to,
+)
 from .base import apply, as_tensor, binary_operands, declare
+
+# -- Transpose, reverse, broadcast_to -----------------------------------------------------------
+
+
+def _transpose_spec(inputs, attrs):
+    x = inputs[0]
+    nd, perm = x.shape.ndims, attrs["perm"]
+    if perm is None:
+        return [(TensorShape(None) if nd is None else x.shape.dims[::-1], x.dtype)]
+    if sorted(perm) != list(range(len(perm))) or (nd is not None and len(perm) != nd):
+        raise ValueError(f"perm must be a permutation of [0, {nd if nd is not None else 'n'})"
+                         f" for a tensor of rank {nd}, got {list(perm)}")
+    if nd is None:
+        return [([None] * len(perm), x.dtype)]
+    return [([x.shape.dims[p] for p in perm], x.dtype)]
+
+
+def _transpose_grad(op, g, needed):
+    perm = op.attrs["perm"]
+    return [transpose(g[0], None if perm is None else tuple(np.argsort(perm)))]
+
+
+declare("Transpose", _transpose_spec, lambda attrs, x: np.transpose(x, attrs["perm"]),
+        grad=_transpose_grad, fold=fold_small,
+        samples=lambda: [([_any(2, 3)], {"perm": None}), ([_any(2, 3, 4)], {"perm": (1, 2, 0)}),
+                         ([_any(2, 3, 4)], {"perm": (0, 2, 1)})])
+
+
+def transpose(a, perm=None, name="transpose", conjugate=False):
+    """`a` with its dimensions permuted by `perm` (default: reversed)."""
+    if perm is not None:
+        perm = tuple(static_ints(perm, "perm"))
+    return apply("Transpose", [as_tensor(a)], {"perm": perm}, name=name)
+
+
+def _reverse_spec(inputs, attrs):
+    x = inputs[0]
+    axes = [canonical_axis(a, x.shape.ndims) for a in attrs["axis"]]
+    if x.shape.ndims is not None and len(set(axes)) != len(axes):
+        raise ValueError(f"axis {list(attrs['axis'])} names a dimension twice")
+    attrs["axis"] = tuple(axes)
+    return [(x.shape, x.dtype)]
+
+
+declare("ReverseV2", _reverse_spec, lambda attrs, x: np.flip(x, attrs["axis"]),
+        grad=lambda op, g, needed: [reverse(g[0], op.attrs["axis"])],
+        samples=lambda: [([_any(3, 4)], {"axis": (0,)}), ([_any(2, 3, 4)], {"axis": (0, 2)})])
+
+
+def reverse(tensor, axis, name=None):
+    """`tensor` with the dimensions in `axis` reversed."""
+    return apply("ReverseV2", [as_tensor(tensor)], {"axis": tuple(static_ints(axis, "axis"))},
+                 name=name)
+
+
+reverse_v2 = reverse
+
+
+def _broadcast_to_spec(inputs, attrs):
+    x, s = inputs
+    target = static_shape_from(s)
+    if x.shape.ndims is None or target.ndims is None:
+        return [(target, x.dtype)]
+    if x.shape.ndims > target.ndims:
+        raise ValueError(f"cannot broadcast a tensor of shape {x.shape} to the lower-rank "
+                         f"shape {target}")
+    dims = list(target.dims)
+    for i, d in enumerate(x.shape.dims):
+        j = i + target.ndims - x.shape.ndims
+        if d is not None and d != 1:
+            if dims[j] is not None and dims[j] != d:
+                raise ValueError(f"cannot broadcast a tensor of shape {x.shape} to shape "
+                                 f"{target}")
+            dims[j] = d
+    return [(dims, x.dtype)]
+
+
+def _broadcast_to_kernel(attrs, x, s):
+    try:
+        return np.broadcast_to(x, tuple(int(d) for d in s))
+    except ValueError:
+        raise InvalidArgumentError(f"cannot broadcast a tensor of shape {list(x.shape)} to "
+                                   f"shape {list(map(int, s))}") from None
+
+
+declare("BroadcastTo", _broadcast_to_spec, _broadcast_to_kernel,
+        grad=lambda op, g, needed: [sum_to(g[0], op.inputs[0]), None], nondiff_inputs=(1,),
+        samples=lambda: [([_any(3, 1), np.array([2, 3, 4], np.int32)], {}),
+                         ([_any(4), np.array([3, 4], np.int32)], {})])
+
+
+def broadcast_to(input, shape, name=None):
+    """`input` broadcast (NumPy rules) to `shape`."""
+    return apply("BroadcastTo", [as_tensor(input), _int_tensor(shape, "shape")], name=name)
+
 
 # -- Joining: concat, stack; splitting: unstack, split --------------------------------------------
 
 
 def _same_dtype(values, what):
-    """Tensors of one dtype: promoted along the lattice (DESIGN.md rule 7)."""
+    """Tensors of one dtype, promoted along the lattice (DESIGN.md rule 7); Python values are
+    weak (they take the tensors' dtype, a float value making it float32 at least)."""
+    from .math import cast
+    if not values:
+        raise ValueError(f"{what} needs at least one tensor")
     ts = [as_tensor(v) if isinstance(v, TensorLike) else v for v in values]
-    if not any(isinstance(t, TensorLike) for t in ts):
-        ts[0] = as_tensor(ts[0])
-    ref = next(t for t in ts if isinstance(t, TensorLike))
-    for t in ts:
-        if isinstance(t, TensorLike) and t.dtype is not ref.dtype:
-            ref = binary_operands(ref, t, what)[0]
-    return [binary_operands(ref, t, what)[1] for t in ts]
+    strong = [t.dtype for t in ts if isinstance(t, TensorLike)]
+    weak = [_dt.default_dtype_for_python(t) for t in ts if not isinstance(t, TensorLike)]
+    target = functools.reduce(_dt.promote, strong or weak)
+    if strong and any(d.is_floating for d in weak) and not target.is_floating:
+        target = _dt.float32
+    return [(t if t.dtype is target else cast(t, target)) if isinstance(t, TensorLike)
+            else as_tensor(t, target) for t in ts]
 
 
 def _concat_spec(inputs, attrs):
@@ -162,7 +276,7 @@ def _unpack_kernel(attrs, x):
     if x.shape[attrs["axis"]] != attrs["num"]:
         raise InvalidArgumentError(f"Unpack: expected {attrs['num']} slices along axis "
                                    f"{attrs['axis']}, got shape {list(x.shape)}")
-    return tuple(np.moveaxis(x, attrs["axis"], 0))
+    return _outputs(tuple(np.moveaxis(x, attrs["axis"], 0)))
 
 
 declare("Unpack", _unpack_spec, _unpack_kernel,
@@ -226,7 +340,7 @@ def _split_kernel(attrs, x):
     if x.shape[axis] % n:
         raise InvalidArgumentError(f"Split: dimension {axis} of size {x.shape[axis]} is not "
                                    f"divisible by {n} (shape {list(x.shape)})")
-    return tuple(np.split(x, n, axis))
+    return _outputs(tuple(np.split(x, n, axis)))
 
 
 def _splitv_kernel(attrs, x, sizes):
@@ -235,7 +349,12 @@ def _splitv_kernel(attrs, x, sizes):
         sizes = _split_sizes(x.shape[axis], [int(s) for s in sizes])
     except ValueError as e:
         raise InvalidArgumentError(f"SplitV: {e} (shape {list(x.shape)}, axis {axis})") from None
-    return tuple(np.split(x, np.cumsum(sizes)[:-1], axis))
+    return _outputs(tuple(np.split(x, np.cumsum(sizes)[:-1], axis)))
+
+
+def _outputs(parts):
+    """A kernel's result: the array itself for an op with one output, else the tuple."""
+    return parts[0] if len(parts) == 1 else parts
 
 
 def _split_grad(op, g, needed):
@@ -439,4 +558,5 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     return apply("Pad", [x, _int_tensor(paddings, "paddings"), c], {"mode": mode}, name=name)
 
 
-__all__ = ["concat", "pad", "split", "stack", "tile", "unstack"]
+__all__ = ["broadcast_to", "concat", "pad", "reverse", "reverse_v2", "split", "stack", "tile",
+           "transpose", "unstack"]

@@ -81,26 +81,28 @@ def _pair_samples(kinks):
 declare("Relu", _numeric_spec, lambda attrs, x: np.maximum(x, _np_zero(x)),
         grad=lambda op, g, n: [apply("ReluGrad", [g[0], op.outputs[0]])],
         samples=lambda: [([_away(3, 4)], {}), ([_away(5)], {})])
-declare("ReluGrad", _grad_pair_spec,
-        lambda attrs, g, y: np.where(y > 0, g, _np_zero(g)),
+# Masks multiply instead of np.where: np.where on a random mask is about 15x slower here.
+declare("ReluGrad", _grad_pair_spec, lambda attrs, g, y: g * (y > 0),
         grad=lambda op, g, n: [apply("ReluGrad", [g[0], op.inputs[1]]), None],
         samples=_pair_samples((0.0,)))
 
 declare("Relu6", _numeric_spec, lambda attrs, x: np.clip(x, _np_zero(x), x.dtype.type(6)),
         grad=lambda op, g, n: [apply("Relu6Grad", [g[0], op.inputs[0]])],
         samples=lambda: [([_away(3, 4, kinks=(0.0, 6.0))], {})])
-declare("Relu6Grad", _grad_pair_spec,
-        lambda attrs, g, x: np.where((x > 0) & (x < 6), g, _np_zero(g)),
+declare("Relu6Grad", _grad_pair_spec, lambda attrs, g, x: g * ((x > 0) & (x < 6)),
         grad=lambda op, g, n: [apply("Relu6Grad", [g[0], op.inputs[1]]), None],
         samples=_pair_samples((0.0, 6.0)))
 
 
 def _leaky_kernel(attrs, x):
-    return np.where(x > 0, x, x * x.dtype.type(attrs["alpha"]))
+    alpha = attrs["alpha"]
+    pick = np.maximum if alpha <= 1 else np.minimum  # x where x > 0, alpha * x elsewhere
+    return pick(x, x * x.dtype.type(alpha))
 
 
 def _leaky_grad_kernel(attrs, g, x):
-    return np.where(x > 0, g, g * g.dtype.type(attrs["alpha"]))
+    pos = x > 0
+    return g * pos + (g * g.dtype.type(attrs["alpha"])) * ~pos  # exact: one term is 0
 
 
 declare("LeakyRelu", float_unary_spec, _leaky_kernel,
@@ -111,23 +113,25 @@ declare("LeakyReluGrad", _grad_pair_spec, _leaky_grad_kernel,
         samples=lambda: [([_rng.standard_normal((3, 4)), _away(3, 4)], {"alpha": 0.2})])
 
 
-def _elu_kernel(attrs, x):
-    return np.where(x > 0, x, np.expm1(np.minimum(x, _np_zero(x))))
+def _elu_kernel(attrs, x):  # max(x, 0) + expm1(min(x, 0)): one of the two terms is 0
+    zero = _np_zero(x)
+    return np.maximum(x, zero) + np.expm1(np.minimum(x, zero))
 
 
 def _selu_kernel(attrs, x):
     dt = x.dtype.type
     neg = np.expm1(np.minimum(x, dt(0))) * dt(_SELU_ALPHA)
-    return np.where(x > 0, x, neg) * dt(_SELU_SCALE)
+    return (np.maximum(x, dt(0)) + neg) * dt(_SELU_SCALE)
 
 
 def _elu_grad_kernel(attrs, g, y):  # from the output: y < 0 exactly where x < 0
-    return np.where(y < 0, g * (y + y.dtype.type(1)), g)
+    return g * (np.minimum(y, _np_zero(y)) + y.dtype.type(1))
 
 
 def _selu_grad_kernel(attrs, g, y):
     dt = y.dtype.type
-    return np.where(y < 0, g * (y + dt(_SELU_SCALE * _SELU_ALPHA)), g * dt(_SELU_SCALE))
+    neg = y < 0
+    return g * ((y + dt(_SELU_SCALE * _SELU_ALPHA)) * neg + dt(_SELU_SCALE) * ~neg)
 
 
 def _neg_part_grad(op_type):
@@ -185,7 +189,7 @@ def leaky_relu(features, alpha=0.2, name=None):
 
 def softsign(features, name=None):
     """features / (1 + |features|)."""
-    x = as_tensor(features)
+    x = _as_float(features)
     return multiply(x, 1 / (1 + abs(x)), name=name)
 
 
@@ -200,7 +204,7 @@ def gelu(features, approximate=False, name=None):
 
 def silu(features, beta=1.0, name=None):
     """features * sigmoid(beta * features) (swish)."""
-    x = as_tensor(features)
+    x = _as_float(features)
     return multiply(x, sigmoid(x if beta == 1.0 else x * beta), name=name)
 
 
@@ -215,7 +219,8 @@ def _softmax_spec(inputs, attrs):
     out = float_unary_spec(inputs, attrs)
     if x.shape.ndims == 0:
         raise ValueError("softmax needs an input of rank >= 1, got a scalar")
-    attrs["axis"] = _norm_axis(attrs["axis"], x.shape.ndims)
+    if x.shape.ndims is not None:  # unknown rank: NumPy takes the axis as given
+        attrs["axis"] = _norm_axis(attrs["axis"], x.shape.ndims)
     return out
 
 
@@ -505,7 +510,7 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
     """Rows of `params` at `ids` (a gather); with `max_norm`, each looked-up vector is
     rescaled to an L2 norm of at most max_norm. A list of partitions is split by
     `partition_strategy` ('mod': id i is row i // n of partition i % n; 'div': contiguous)."""
-    from .array import gather
+    from .indexing import gather
     if partition_strategy not in ("mod", "div"):
         raise ValueError(f"partition_strategy must be 'mod' or 'div', got "
                          f"{partition_strategy!r}")
@@ -535,7 +540,7 @@ def _partitioned(parts, ids, strategy):
     have the sizes TF's strategy gives (checked, so that no id lands in the wrong row)."""
     if len(parts) == 1:
         return parts[0], ids
-    from .array import gather
+    from .indexing import gather
     from .manip import concat
     sizes = [p.shape[0] if p.shape.ndims else None for p in parts]
     if any(s is None for s in sizes):

@@ -11,6 +11,7 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
 from tensorlet.framework.graph import get_default_graph, name_scope
 from tensorlet.framework.shapes import TensorShape
+
 from .base import apply, as_tensor, declare
 
 DEFAULT_GRAPH_SEED = 87654321
@@ -341,5 +342,12 @@ def random_orthogonal(rows, cols, dtype=_dt.float32, seed=None, name=None):
 
 set_seed = set_random_seed
 
-__all__ = ["set_random_seed", "random_normal", "truncated_normal", "random_uniform",
-           "random_shuffle", "multinomial", "random_gamma"]
+__all__ = [
+    "multinomial",
+    "random_gamma",
+    "random_normal",
+    "random_shuffle",
+    "random_uniform",
+    "set_random_seed",
+    "truncated_normal",
+]

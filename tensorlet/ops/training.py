@@ -6,17 +6,23 @@ variables IN PLACE in the session's storage, by name. Both `tensorlet.train` (TF
 `tensorlet.keras.optimizers` (Keras 3) build these same ops: their conventions differ only in
 the scalars and attrs they pass (DESIGN.md rule 2). Kernels keep float32 float32 and write
 through `out=` into thread-local scratch buffers (PERF-NOTES.md); Adam also has a one-pass numba
-kernel, used unless numba is missing or TENSORLET_DISABLE_NUMBA=1.
+kernel, used unless numba is missing or TENSORLET_DISABLE_NUMBA=1. The small variables of one
+op live packed in flat buffers, so the rule runs once for all of them (see `_Pack`).
+
+Readers of `ctx.vars` must copy what they keep: these ops change the stored arrays in place.
 """
 import os
+import sys
 import threading
+import weakref
 
 import numpy as np
 
 from tensorlet.framework.errors import InvalidArgumentError
+
 from .base import as_tensor, declare
 
-__all__ = ["UpdateBatch", "apply_update", "UPDATE_RULES"]
+__all__ = ["UPDATE_RULES", "UpdateBatch", "apply_update"]
 
 # -- Scratch buffers and storage ----------------------------------------------------------------
 
@@ -44,6 +50,7 @@ def _storage(ctx, name):
 
 
 def _root(a):
+    """The array that owns `a`'s memory (to detect a gradient aliasing updated state)."""
     while isinstance(a.base, np.ndarray):
         a = a.base
     return a
@@ -82,28 +89,27 @@ def _momentum(w, g, accum, alpha, beta, momentum, use_nesterov=False):
     w += t
 
 
-def _adam_alpha(lr, beta1_power, beta2_power):
-    return lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
+def _adam_prep(lr, beta1_power, beta2_power, b1, b2, eps, **flags):
+    """Once per op run: the step size with the bias correction folded in, and the kernel."""
+    alpha = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
+    return alpha, b1, 1 - b1, 1 - b2, eps, _fast("adam") if _use_numba() else None
 
 
 def _adam(w, g, m, v, *rest, amsgrad=False, use_nesterov=False):
     """Adam with the bias correction folded into the step size, epsilon outside the sqrt."""
-    vhat = rest[0] if amsgrad else None
-    lr, b1p, b2p, b1, b2, eps = rest[1:] if amsgrad else rest
-    alpha = _adam_alpha(lr, b1p, b2p)
-    fast = _fast("adam") if _use_numba() else None
+    vhat = rest[0] if amsgrad else v
+    alpha, b1, omb1, omb2, eps, fast = rest[-6:]
     if fast is not None:
-        fast(w.reshape(-1), np.ravel(g), m.reshape(-1), v.reshape(-1),
-             (vhat if amsgrad else v).reshape(-1), alpha, b1, 1 - b1, 1 - b2, eps, amsgrad,
-             use_nesterov)
+        fast(w.reshape(-1), np.ravel(g), m.reshape(-1), v.reshape(-1), vhat.reshape(-1),
+             alpha, b1, omb1, omb2, eps, amsgrad, use_nesterov)
         return
     t = _tmp(w)
     np.subtract(g, m, out=t)
-    t *= 1 - b1
+    t *= omb1
     m += t
     np.multiply(g, g, out=t)
     t -= v
-    t *= 1 - b2
+    t *= omb2
     v += t
     if amsgrad:
         np.maximum(vhat, v, out=vhat)
@@ -112,7 +118,7 @@ def _adam(w, g, m, v, *rest, amsgrad=False, use_nesterov=False):
     if use_nesterov:
         num = _tmp(w, 1)
         np.multiply(m, b1, out=num)
-        np.multiply(g, 1 - b1, out=t)
+        np.multiply(g, omb1, out=t)
         num += t
     np.sqrt(v, out=t)
     t += eps
@@ -236,10 +242,14 @@ def _weight_decay(w, g, lr, wd):
 
 
 class _Rule:
-    """An update rule: its kernel, its scalar inputs and the slots each variable carries."""
+    """An update rule: its kernel, its scalar inputs and the slots each variable carries.
 
-    def __init__(self, fn, scalars, slots, flags=()):
-        self.fn, self.scalars, self.slots, self.flags = fn, scalars, slots, flags
+    `prep(*scalars, **flags)`, when given, turns the scalars into the kernel's arguments once
+    per op run (instead of once per variable).
+    """
+
+    def __init__(self, fn, scalars, slots, flags=(), prep=None):
+        self.fn, self.scalars, self.slots, self.flags, self.prep = fn, scalars, slots, flags, prep
 
     def slot_kinds(self, attrs):
         return self.slots(attrs) if callable(self.slots) else self.slots
@@ -251,7 +261,7 @@ UPDATE_RULES = {
                            ("use_nesterov",)),
     "ApplyAdam": _Rule(_adam, ("lr", "beta1_power", "beta2_power", "beta1", "beta2", "epsilon"),
                        lambda a: ("m", "v", "vhat") if a.get("amsgrad") else ("m", "v"),
-                       ("amsgrad", "use_nesterov")),
+                       ("amsgrad", "use_nesterov"), _adam_prep),
     "ApplyRMSProp": _Rule(_rmsprop, ("lr", "rho", "momentum", "epsilon"),
                           lambda a: ("ms",) + (("mom",) if a.get("use_momentum", True) else ())
                           + (("mg",) if a.get("centered") else ()),
@@ -333,33 +343,124 @@ def _update_spec(op_type):
     return infer
 
 
+# Variables up to this many elements are updated together, packed into flat buffers.
+_PACK_MAX = 1 << 14
+_packs = weakref.WeakKeyDictionary()   # RunContext -> {id(attrs): (attrs, small, pack)}
+
+
+class _Pack:
+    """The small variables of one update op and their slots, stored as views into one flat
+    buffer per slot kind, so the rule runs once for all of them (a model's biases and norms
+    cost one kernel call, not one each). The session's storage of each of them is replaced by
+    its view; when any storage is replaced again (Assign, load), the pack is rebuilt.
+
+    Ops read a variable as its stored array itself, so a storage array is swapped for a view
+    only while nothing but the session holds it (`_unshared`): an op of the same run that still
+    holds the old array (a fetch, `assign(clip(w))` after the update) must see the update."""
+
+    def __init__(self, ctx, rows, dtype):
+        shapes = [ctx.read(row[0]).shape for row in rows]
+        sizes = [int(np.prod(shape)) for shape in shapes]
+        total = sum(sizes)
+        self.flat = [np.empty(total, dtype) for _ in rows[0]]
+        self.grad = np.empty(total, dtype)
+        self.grad_views, self.installed = [], []
+        offset = 0
+        for row, shape, size in zip(rows, shapes, sizes):
+            self.grad_views.append(self.grad[offset:offset + size].reshape(shape))
+            for flat, name in zip(self.flat, row):
+                current = ctx.read(name)
+                if current.shape != shape:
+                    raise InvalidArgumentError(
+                        f"slot variable {name} has shape {current.shape}, its variable "
+                        f"{row[0]} has shape {shape}")
+                view = flat[offset:offset + size].reshape(shape)
+                view[...] = current
+                ctx.vars[name] = view
+                self.installed.append((name, view))
+            offset += size
+
+    def valid(self, stored):
+        return all(stored.get(name) is view for name, view in self.installed)
+
+
+def _pack_for(ctx, attrs):
+    """(pack or None, indices of the packed variables, indices of those updated one by one)."""
+    per_ctx = _packs.get(ctx)
+    if per_ctx is None:
+        per_ctx = _packs[ctx] = {}
+    entry = per_ctx.get(id(attrs))
+    if entry is None or entry[0] is not attrs:
+        names = attrs["var_names"]
+        everything = list(names) + [s for row in attrs["slot_names"] for s in row]
+        small = tuple(i for i, shape in enumerate(attrs["var_shapes"])
+                      if shape.is_fully_defined() and shape.num_elements() <= _PACK_MAX)
+        if len(small) < 2 or len(set(everything)) != len(everything):
+            small = ()
+        entry = per_ctx[id(attrs)] = [attrs, small, None,
+                                      tuple(i for i in range(len(names)) if i not in small)]
+    if not entry[1]:
+        return None, (), entry[3]
+    if entry[2] is None or not entry[2].valid(ctx.vars):
+        entry[2] = None
+        rows = [(attrs["var_names"][i],) + tuple(attrs["slot_names"][i]) for i in entry[1]]
+        if not _unshared(ctx.vars, rows):  # this run updates them one by one, in place
+            return None, (), tuple(range(len(attrs["var_names"])))
+        entry[2] = _Pack(ctx, rows, attrs["dtype"].np)
+    return entry[2], entry[1], entry[3]
+
+
+def _unshared(stored, rows):
+    """Whether the session's dict is the only holder of each stored array (none is missing)."""
+    if not hasattr(sys, "getrefcount"):
+        return False
+    # 2 = the dict's reference + getrefcount's argument.
+    return all(sys.getrefcount(stored.get(name)) <= 2 for row in rows for name in row)
+
+
 def _update_kernel(op_type):
     rule = UPDATE_RULES[op_type]
 
     def kernel(ctx, attrs, *arrays):
         names, slot_names = attrs["var_names"], attrs["slot_names"]
         k = len(names)
-        scalars = [a[()] for a in arrays[k:]]
         flags = {f: attrs[f] for f in rule.flags if f in attrs}
-        ws = [_storage(ctx, n) for n in names]
-        slots = [[_storage(ctx, s) for s in row] for row in slot_names]
+        scalars = [a[()] for a in arrays[k:]]
+        if rule.prep is not None:
+            scalars = rule.prep(*scalars, **flags)
+        pack, packed, singles = _pack_for(ctx, attrs)
+        if pack is not None:  # copying the gradients in also protects them from aliasing
+            for i, view in zip(packed, pack.grad_views):
+                _check_grad(names[i], arrays[i], view)
+                view[...] = arrays[i]
+        ws = [_storage(ctx, names[i]) for i in singles]
+        slots = [[_storage(ctx, s) for s in slot_names[i]] for i in singles]
         owned = {id(_root(a)) for a in ws} | {id(_root(a)) for row in slots for a in row}
-        for name, w, row, row_names, g in zip(names, ws, slots, slot_names, arrays[:k]):
-            if g.shape != w.shape:
-                raise InvalidArgumentError(
-                    f"the gradient of {name} has shape {g.shape}, the variable has shape "
-                    f"{w.shape}")
-            for sname, s in zip(row_names, row):
+        if pack is not None:
+            owned.update(id(f) for f in pack.flat)
+        # A gradient that aliases state updated here is copied before any update runs.
+        grads = [arrays[i].copy() if id(_root(arrays[i])) in owned else arrays[i]
+                 for i in singles]
+        for i, w, row, g in zip(singles, ws, slots, grads):  # every check before any update
+            _check_grad(names[i], g, w)
+            for sname, s in zip(slot_names[i], row):
                 if s.shape != w.shape:
                     raise InvalidArgumentError(
-                        f"slot variable {sname} has shape {s.shape}, its variable {name} has "
-                        f"shape {w.shape}")
-            if id(_root(g)) in owned:  # a gradient that aliases some state being updated
-                g = g.copy()
+                        f"slot variable {sname} has shape {s.shape}, its variable {names[i]} "
+                        f"has shape {w.shape}")
+        if pack is not None:
+            rule.fn(pack.flat[0], pack.grad, *pack.flat[1:], *scalars, **flags)
+        for w, row, g in zip(ws, slots, grads):
             rule.fn(w, g, *row, *scalars, **flags)
         return ()
 
     return kernel
+
+
+def _check_grad(name, g, w):
+    if g.shape != w.shape:
+        raise InvalidArgumentError(
+            f"the gradient of {name} has shape {g.shape}, the variable has shape {w.shape}")
 
 
 for _type in UPDATE_RULES:
@@ -416,7 +517,7 @@ class UpdateBatch:
 
     def add(self, op_type, grad, var, slots=(), scalars=(), **flags):
         key = (op_type, var.dtype, tuple(sorted(flags.items())),
-               tuple(s if isinstance(s, (int, float)) else id(s) for s in scalars))
+               tuple(s if isinstance(s, (int, float, np.number)) else id(s) for s in scalars))
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = (list(scalars), flags, [], [], [])

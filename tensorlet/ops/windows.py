@@ -43,6 +43,24 @@ def spatial_pair(value, what, fmt, name):
     return tuple(vals)
 
 
+def width_arg(value, fmt, what, name):
+    """A 1-D window argument (an int, [k] or [1, k, 1] in NWC/NCW order) as the (1, k) of the
+    equivalent 2-D op over a height of 1; None stays None."""
+    if value is None:
+        return None
+    vals = [value] if np.ndim(value) == 0 else list(np.asarray(value).reshape(-1))
+    if len(vals) == 3:
+        outer = (vals[0], vals[2]) if fmt == "NWC" else (vals[0], vals[1])
+        if tuple(outer) != (1, 1):
+            raise ValueError(f"{what}: {name} {vals} must be 1 in the batch and channel "
+                             "dimensions")
+        vals = [vals[1] if fmt == "NWC" else vals[2]]
+    if len(vals) != 1:
+        raise ValueError(f"{what}: {name} must be an int or a list of 1 or 3 ints, got "
+                         f"{value!r}")
+    return [1, vals[0]]
+
+
 def padding_arg(padding, what, fmt, explicit_ok=True):
     """'SAME', 'VALID' or (explicit) ((top, bottom), (left, right)) from TF's argument: a string
     or four [before, after] pairs in data_format order (zeros for batch and channels)."""
@@ -107,43 +125,31 @@ def _axis_pad(padding, axis):
     return padding if isinstance(padding, str) else padding[axis]
 
 
+def _checked_axis(hw, khw, attrs, ax):
+    strides, dil = attrs["strides"], attrs.get("dilations", (1, 1))
+    pad = _axis_pad(attrs["padding"], ax)
+    out, lo, hi = axis_geometry(hw[ax], khw[ax], strides[ax], dil[ax], pad)
+    if out < 1:
+        eff = (khw[ax] - 1) * dil[ax] + 1
+        side = "height" if ax == 0 else "width"
+        kind = pad if isinstance(pad, str) else "EXPLICIT"
+        raise ValueError(f"the window ({khw[0]}x{khw[1]}, dilations {tuple(dil)}: {eff} along "
+                         f"the {side}) is larger than the input {side} {hw[ax]} padded by "
+                         f"{lo + hi} ({kind} padding)")
+    return out, (lo, hi)
+
+
 def geometry(hw, khw, attrs):
     """((Ho, Wo), ((top, bottom), (left, right))) for concrete sizes; ValueError when the
     (dilated) window does not fit the padded input."""
-    outs, pads = [], []
-    strides, dil = attrs["strides"], attrs.get("dilations", (1, 1))
-    for ax in range(2):
-        pad = _axis_pad(attrs["padding"], ax)
-        out, lo, hi = axis_geometry(hw[ax], khw[ax], strides[ax], dil[ax], pad)
-        if out < 1:
-            eff = (khw[ax] - 1) * dil[ax] + 1
-            side = "height" if ax == 0 else "width"
-            raise ValueError(f"the window ({khw[0]}x{khw[1]}, dilations {tuple(dil)}: {eff} "
-                             f"along the {side}) is larger than the input {side} {hw[ax]} "
-                             f"padded by {lo + hi} ({pad if isinstance(pad, str) else 'EXPLICIT'}"
-                             f" padding)")
-        outs.append(out)
-        pads.append((lo, hi))
-    return tuple(outs), tuple(pads)
+    (ho, ph), (wo, pw) = (_checked_axis(hw, khw, attrs, ax) for ax in range(2))
+    return (ho, wo), (ph, pw)
 
 
 def static_out_hw(hw, khw, attrs):
     """The output (Ho, Wo) at build time, None where an input or window size is unknown."""
-    outs = []
-    for ax in range(2):
-        if hw[ax] is None or khw[ax] is None:
-            outs.append(None)
-            continue
-        sub = {**attrs, "padding": _axis_pad(attrs["padding"], ax)}
-        one = (hw[ax], 1 if ax else hw[ax]), (khw[ax], 1 if ax else khw[ax])
-        sub["strides"] = (attrs["strides"][ax],) * 2
-        sub["dilations"] = (attrs.get("dilations", (1, 1))[ax],) * 2
-        sizes = (hw[ax], hw[ax]) if ax == 0 else (hw[ax], hw[ax])
-        del one
-        (o, _), _ = geometry(sizes, (khw[ax], khw[ax]), {**sub, "padding": (
-            sub["padding"] if isinstance(sub["padding"], str) else (sub["padding"],) * 2)})
-        outs.append(o)
-    return tuple(outs)
+    return tuple(None if hw[ax] is None or khw[ax] is None
+                 else _checked_axis(hw, khw, attrs, ax)[0] for ax in range(2))
 
 
 # -- Layouts ------------------------------------------------------------------------------------
@@ -179,11 +185,10 @@ def padded(x, pads, fill=0):
         return x
     n, h, w, c = x.shape
     out = np.empty((n, h + pt + pb, w + pl + pr, c), x.dtype)
-    if pt or pb or pl or pr:
-        out[:, :pt] = fill
-        out[:, pt + h:] = fill
-        out[:, pt:pt + h, :pl] = fill
-        out[:, pt:pt + h, pl + w:] = fill
+    out[:, :pt] = fill
+    out[:, pt + h:] = fill
+    out[:, pt:pt + h, :pl] = fill
+    out[:, pt:pt + h, pl + w:] = fill
     out[:, pt:pt + h, pl:pl + w] = x
     return out
 

@@ -10,15 +10,28 @@ import numbers
 import numpy as np
 
 from tensorlet.autodiff import gradients
-from tensorlet.framework.graph import (GraphKeys, Tensor, control_dependencies,
-                                       convert_to_tensor, get_default_graph, name_scope)
+from tensorlet.framework.graph import (
+    GraphKeys,
+    Tensor,
+    control_dependencies,
+    convert_to_tensor,
+    get_default_graph,
+    name_scope,
+)
 from tensorlet.ops import array, math
 from tensorlet.ops.control import group
 from tensorlet.ops.state import Variable, assign_add, trainable_variables
 from tensorlet.ops.training import UpdateBatch
 
-__all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdamOptimizer",
-           "RMSPropOptimizer", "AdagradOptimizer", "AdadeltaOptimizer"]
+__all__ = [
+    "AdadeltaOptimizer",
+    "AdagradOptimizer",
+    "AdamOptimizer",
+    "GradientDescentOptimizer",
+    "MomentumOptimizer",
+    "Optimizer",
+    "RMSPropOptimizer",
+]
 
 
 def check_hyper(owner, name, value, low=None, high=None, low_open=False, high_open=False):
@@ -26,8 +39,8 @@ def check_hyper(owner, name, value, low=None, high=None, low_open=False, high_op
     if callable(value) or hasattr(value, "_as_graph_tensor") or isinstance(value, Tensor):
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{owner}: {name} must be a number, a tensor or a callable, got "
-                         f"{value!r}")
+        raise TypeError(f"{owner}: {name} must be a number, a tensor or a callable, got "
+                        f"{value!r}")
     bad = (not np.isfinite(value)
            or (low is not None and (value <= low if low_open else value < low))
            or (high is not None and (value >= high if high_open else value > high)))

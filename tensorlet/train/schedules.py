@@ -9,14 +9,21 @@ import math as _pymath
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import (GraphKeys, convert_to_tensor, get_default_graph,
-                                       name_scope)
+from tensorlet.framework.graph import GraphKeys, convert_to_tensor, get_default_graph, name_scope
 from tensorlet.ops import array, math
 from tensorlet.ops.state import Variable
 
-__all__ = ["get_global_step", "create_global_step", "get_or_create_global_step", "global_step",
-           "exponential_decay", "piecewise_constant", "inverse_time_decay", "polynomial_decay",
-           "cosine_decay"]
+__all__ = [
+    "cosine_decay",
+    "create_global_step",
+    "exponential_decay",
+    "get_global_step",
+    "get_or_create_global_step",
+    "global_step",
+    "inverse_time_decay",
+    "piecewise_constant",
+    "polynomial_decay",
+]
 
 # -- global step --------------------------------------------------------------------------------
 
@@ -76,7 +83,8 @@ def _positive(value, what, fn):
         raise ValueError(f"{fn}: {what} must be > 0, got {value}")
 
 
-def _lr_and_step(learning_rate, step):
+def lr_and_step(learning_rate, step):
+    """The learning rate as a float tensor and the step cast to its dtype."""
     lr = convert_to_tensor(learning_rate, name="learning_rate")
     if not lr.dtype.is_floating:
         lr = math.cast(lr, _dt.float32)
@@ -89,7 +97,7 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
     _require_step(global_step, "exponential_decay")
     _positive(decay_steps, "decay_steps", "exponential_decay")
     with name_scope(name, "ExponentialDecay"):
-        lr, step = _lr_and_step(learning_rate, global_step)
+        lr, step = lr_and_step(learning_rate, global_step)
         p = math.truediv(step, math.cast(decay_steps, lr.dtype))
         if staircase:
             p = math.floor(p)
@@ -102,7 +110,7 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
     _require_step(global_step, "inverse_time_decay")
     _positive(decay_steps, "decay_steps", "inverse_time_decay")
     with name_scope(name, "InverseTimeDecay"):
-        lr, step = _lr_and_step(learning_rate, global_step)
+        lr, step = lr_and_step(learning_rate, global_step)
         p = math.truediv(step, math.cast(decay_steps, lr.dtype))
         if staircase:
             p = math.floor(p)
@@ -116,7 +124,7 @@ def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=
     _require_step(global_step, "polynomial_decay")
     _positive(decay_steps, "decay_steps", "polynomial_decay")
     with name_scope(name, "PolynomialDecay"):
-        lr, step = _lr_and_step(learning_rate, global_step)
+        lr, step = lr_and_step(learning_rate, global_step)
         end = math.cast(end_learning_rate, lr.dtype)
         steps = math.cast(decay_steps, lr.dtype)
         if cycle:
@@ -135,11 +143,11 @@ def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
     _require_step(global_step, "cosine_decay")
     _positive(decay_steps, "decay_steps", "cosine_decay")
     with name_scope(name, "CosineDecay"):
-        lr, step = _lr_and_step(learning_rate, global_step)
-        return math.multiply(lr, _cosine_factor(step, math.cast(decay_steps, lr.dtype), alpha))
+        lr, step = lr_and_step(learning_rate, global_step)
+        return math.multiply(lr, cosine_factor(step, math.cast(decay_steps, lr.dtype), alpha))
 
 
-def _cosine_factor(step, steps, alpha):
+def cosine_factor(step, steps, alpha):
     """(1 - alpha) * 0.5 * (1 + cos(pi * min(step, steps) / steps)) + alpha (float step)."""
     frac = math.truediv(math.minimum(step, steps), steps)
     cosine = math.multiply(math.add(math.cos(math.multiply(frac, _pymath.pi)), 1.0), 0.5)

@@ -14,12 +14,12 @@ import numpy as np
 
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import Tensor
-from tensorlet.ops.array import identity, placeholder
-from tensorlet.ops.math import cast
-from tensorlet.ops.state import Variable
 from tensorlet.keras import backend, tree
 from tensorlet.keras.layers import node as _node
 from tensorlet.keras.layers.input_spec import assert_input_compatibility, shape_str
+from tensorlet.ops.array import identity, placeholder
+from tensorlet.ops.math import cast
+from tensorlet.ops.state import Variable
 
 _EAGER_CACHE_SIZE = 32
 _INPUT_SHAPE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
@@ -46,7 +46,8 @@ class Layer:
         self.autocast = autocast
         self.activity_regularizer = _get("regularizers", activity_regularizer)
         self.input_spec = None
-        self.supports_masking = False
+        # As in Keras 3: a layer that defines compute_mask supports masking.
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         self._own_weights = []
         self._weight_losses = []
         self._call_losses = []
@@ -113,8 +114,11 @@ class Layer:
                    autocast=True, regularizer=None, constraint=None, aggregation="none",
                    name=None, **kwargs):
         """Create a weight (a core variable) of this layer; `add_weight('w', (3, 4))` works too."""
-        if isinstance(shape, str) and (name is None or isinstance(name, (tuple, list))):
-            shape, name = name, shape  # Keras 2 order: add_weight(name, shape, ...)
+        if isinstance(shape, str):  # Keras 2 order: add_weight(name, shape, ...)
+            name, shape, initializer = shape, initializer, None
+        if kwargs:
+            raise TypeError(f"add_weight() of layer '{self.name}' got unexpected arguments "
+                            f"{sorted(kwargs)}")
         shape = () if shape is None else tuple(int(d) for d in _as_tuple(shape))
         dtype = backend.standardize_dtype(dtype or self._dtype)
         if initializer is None:
@@ -234,6 +238,9 @@ class Layer:
         return mask if self.supports_masking else None
 
     def __call__(self, *args, **kwargs):
+        if len(args) == 1 and type(args[0]) is np.ndarray and (
+                not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
+            return self._eager_array_call(args[0], kwargs.get("training"))
         if not args:
             if "inputs" not in kwargs:
                 raise ValueError(f"Layer '{self.name}' was called without inputs.")
@@ -258,11 +265,13 @@ class Layer:
             self._build_from(graph, first)
             assert_input_compatibility(self.input_spec, flat_first, self.name)
         training = kwargs.pop("training", None)
-        if self._call_has_mask and kwargs.get("mask") is None:
-            masks = tree.map_structure(_node.get_mask, first)
-            if any(m is not None for m in tree.flatten(masks)):
-                kwargs["mask"] = masks
         previous_mask = kwargs.get("mask")
+        if previous_mask is None:
+            previous_mask = tree.map_structure(_node.get_mask, first)
+            if not any(m is not None for m in tree.flatten(previous_mask)):
+                previous_mask = None
+            elif self._call_has_mask:
+                kwargs["mask"] = previous_mask
         with _node.call_context(training) as ctx, graph.as_default(), \
                 graph.name_scope(self.name + "/"):
             if self._call_has_training and ctx.training is not None:
@@ -328,6 +337,25 @@ class Layer:
             return self.compute_dtype
         return _dt.as_dtype(array.dtype).name
 
+    def _eager_array_call(self, x, training):
+        """The common case `layer(array)`, keyed without walking structures."""
+        dtype = self._eager_input_dtype(0, x)
+        key = ("<one array>", x.shape[1:] if x.ndim else None, dtype, training)
+        entry = self._eager_cache.get(key)
+        if entry is None:
+            struct = ((x,), {})
+            phs, outputs = self._trace_eager(struct, [x], [dtype], training)
+            flat = tree.flatten(outputs)
+            entry = (phs[0], outputs, flat)
+            self._eager_cache[key] = entry
+            if len(self._eager_cache) > _EAGER_CACHE_SIZE:
+                self._eager_cache.popitem(last=False)
+        ph, outputs, flat = entry
+        values = backend.run(flat, {ph: x})
+        if len(flat) == 1 and not tree.is_nested(outputs):
+            return np.asarray(values[0])
+        return tree.pack_sequence_as(outputs, [np.asarray(v) for v in values])
+
     def _eager_call(self, args, kwargs):
         training = kwargs.pop("training", None)
         args = (_standardize_data(args[0]),) + tuple(args[1:])
@@ -339,7 +367,7 @@ class Layer:
                              f"input: {args!r:.100}")
         dtypes = [self._eager_input_dtype(i, a) for i, a in enumerate(arrays)]
         key = (_freeze(tree.map_structure(
-            lambda v: ("<array>", v.shape[1:] if v.ndim else None, v.dtype.str)
+            lambda v: ("<array>", v.shape[1:] if v.ndim else None)
             if isinstance(v, np.ndarray) else v, struct)), tuple(dtypes), training)
         entry = self._eager_cache.get(key)
         if entry is None:

@@ -111,3 +111,15 @@ def trace(training, losses):
         yield
     finally:
         _stack.pop()
+
+
+@contextlib.contextmanager
+def top_level():
+    """Calls made inside behave as top-level calls (recorded as nodes), even within a trace:
+    a model that builds its layer graph lazily records it as if built up front."""
+    saved = _stack[:]
+    _stack.clear()
+    try:
+        yield
+    finally:
+        _stack[:] = saved

@@ -11,8 +11,8 @@ Keras 3's rule, and nothing looser:
 
 Anything else raises ValueError naming both shapes (batch axis written as None) with a hint
 (labels that look sparse or one-hot, different sample counts). Where static shapes leave a
-dimension unknown, an `AssertShapesMatch` op checks it when the graph runs and raises
-InvalidArgumentError naming both run-time shapes. So `(n,)` against `(n, 1)` is never
+dimension unknown, an `Assert` op checks it when the graph runs and raises
+InvalidArgumentError naming both run-time shapes. Ranks must be known when the loss is built. So `(n,)` against `(n, 1)` is never
 broadcast into an `(n, n)` matrix.
 """
 import contextlib
@@ -20,9 +20,10 @@ import contextlib
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import control_dependencies
 from tensorlet.ops import array as _array
+from tensorlet.ops import debugging as _debugging
 from tensorlet.ops import math as _math
+from tensorlet.ops import reduction as _red
 from tensorlet.ops.base import as_tensor
-from tensorlet.ops.checks import assert_shapes_match
 
 
 def in_graph_of(*values):
@@ -78,12 +79,21 @@ def _error(what, yt, yp, sparse):
 
 def _checked(y_true, y_pred, what, sparse):
     """y_true gated by a run-time check that its shape matches y_pred's (rule above)."""
-    rule = "without its class axis" if sparse else "exactly"
-    message = (f"{what}: y_true shape {{a}} does not match y_pred shape {{b}} ({rule}); "
-               "labels and predictions must come in the same number and layout")
-    check = assert_shapes_match(y_true, y_pred, message, drop_last=sparse)
+    true_shape, pred_shape = _array.shape(y_true), _array.shape(y_pred)
+    expected = pred_shape[:-1] if sparse else pred_shape
+    rule = "y_pred's shape without its class axis" if sparse else "y_pred's shape"
+    check = _debugging.Assert(
+        _red.reduce_all(_math.equal(true_shape, expected)),
+        [f"{what}: the shape of y_true must equal {rule} (no broadcasting); y_true shape:",
+         true_shape, "y_pred shape:", pred_shape], summarize=16)
     with control_dependencies([check]):
         return _array.identity(y_true)
+
+
+def _unknown_rank(what, yt, yp):
+    return ValueError(f"{what}: y_true shape {format_shape(yt)} and y_pred shape "
+                      f"{format_shape(yp)}: both ranks must be known to match labels with "
+                      "predictions (give the placeholder a shape, e.g. [None, 1])")
 
 
 def _clash(a, b):
@@ -99,7 +109,7 @@ def match_shapes(y_true, y_pred, what="loss"):
     """(y_true, y_pred) with equal shapes under the dense rule, or ValueError."""
     yt, yp = y_true.shape.dims, y_pred.shape.dims
     if yt is None or yp is None:
-        return _checked(y_true, y_pred, what, False), y_pred
+        raise _unknown_rank(what, yt, yp)
     if len(yt) == len(yp) + 1 and yt[-1] == 1:
         if len(yp) == 1:
             y_pred = _array.expand_dims(y_pred, -1)
@@ -124,7 +134,7 @@ def match_sparse_shapes(y_true, y_pred, what="loss"):
     if yp is not None and len(yp) == 0:
         raise ValueError(f"{what}: y_pred must have a class axis, got a scalar")
     if yt is None or yp is None:
-        return _checked(y_true, y_pred, what, True), y_pred
+        raise _unknown_rank(what, yt, yp)
     if len(yt) == len(yp):
         if yt[-1] != 1:
             if yt[-1] is None:
@@ -160,3 +170,28 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
         else:
             x2 = _array.squeeze(x2, [-1])
     return x1, x2
+
+
+def check_weights(sample_weight, values, what="loss"):
+    """`sample_weight` checked against `values` axis by axis from the first (the batch) axis:
+    each weight axis must be 1 or equal the value axis; unknown sizes are checked when run.
+    ValueError (or InvalidArgumentError when run) instead of a silent broadcast."""
+    wd, vd = sample_weight.shape.dims, values.shape.dims
+    if wd is None or vd is None:
+        raise ValueError(f"{what}: sample_weight shape {format_shape(wd)} and values shape "
+                         f"{format_shape(vd)}: both ranks must be known")
+    message = (f"{what}: sample_weight of shape {format_shape(wd)} does not fit values of shape "
+               f"{format_shape(vd)}: give one weight per sample, or one per value")
+    if len(wd) > len(vd) or any(w is not None and v is not None and w not in (1, v)
+                                for w, v in zip(wd, vd)):
+        raise ValueError(message)
+    if all(w == 1 or (w is not None and w == v) for w, v in zip(wd, vd)):
+        return sample_weight
+    w_shape = _array.shape(sample_weight)
+    v_shape = _array.shape(values)[:len(wd)]
+    ok = _red.reduce_all(_math.logical_or(_math.equal(w_shape, 1),
+                                          _math.equal(w_shape, v_shape)))
+    check = _debugging.Assert(ok, [message + "; sample_weight shape:", w_shape,
+                                   "values shape:", _array.shape(values)], summarize=16)
+    with control_dependencies([check]):
+        return _array.identity(sample_weight)

@@ -1,0 +1,16 @@
+"""`tf.debugging`: numerics checks and assertions (`tf.debugging.check_numerics`, ...)."""
+from tensorlet.ops.debugging import (
+    Assert,
+    assert_equal,
+    assert_greater,
+    assert_greater_equal,
+    assert_less,
+    assert_non_negative,
+    assert_positive,
+    check_numerics,
+)
+from tensorlet.ops.math import is_finite, is_inf, is_nan
+
+__all__ = ["Assert", "assert_equal", "assert_greater", "assert_greater_equal", "assert_less",
+           "assert_non_negative", "assert_positive", "check_numerics", "is_finite", "is_inf",
+           "is_nan"]

@@ -1,0 +1,8 @@
+"""`keras.callbacks`: hooks into `fit`, `evaluate` and `predict` (Keras 3 names and behaviour)."""
+from .callback import Callback, CallbackList, History, ProgbarLogger
+from .misc import CSVLogger, LambdaCallback, LearningRateScheduler, TerminateOnNaN
+from .monitor import EarlyStopping, ModelCheckpoint, MonitorCallback, ReduceLROnPlateau
+
+__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
+           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback",
+           "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN"]

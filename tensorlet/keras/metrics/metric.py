@@ -1,0 +1,282 @@
+"""The Keras `Metric` base class on a graph engine: state in non-trainable core Variables.
+
+Subclasses follow Keras 3: create state with `add_variable` in `__init__`, write
+`update_state` (assign ops), `result` and optionally `reset_state`. This class wraps them so that
+
+- on graph tensors, `update_state` returns ONE update op (every assign the subclass built, so
+  subclasses need not return anything) and `metric(y_true, y_pred)` returns the result tensor
+  AFTER that update (the result's variable reads run after the assigns);
+- on NumPy values, `update_state` runs the update at once in the session that holds the state
+  (`keras.backend`), and `metric(...)` returns the running result as NumPy, as Keras does;
+- `reset_state()` zeroes the state at once (its op is built once per graph).
+
+State lives in the Keras graph unless the metric is used on tensors of another graph, where it
+is created again (from zero). `result()` always returns a tensor.
+"""
+import functools
+
+import numpy as np
+
+from tensorlet.framework import dtypes as _dt
+from tensorlet.framework.graph import GraphKeys, Operation, control_dependencies, name_scope
+from tensorlet.keras import _identifiers, backend, initializers
+from tensorlet.ops import array as _array
+from tensorlet.ops import control as _control
+from tensorlet.ops.base import apply
+
+
+class StateVariable(backend.KerasVariable):
+    """A metric's state variable. Read inside `control_dependencies`, it reads afresh (after
+    the dependencies ran), so a result built after an update sees the updated value."""
+
+    def _as_graph_tensor(self):
+        if not self.graph._current_control_inputs():
+            return self._ref
+        return apply("VariableV2", [], {"shape": self.shape, "dtype": self.dtype,
+                                        "var_name": self._ref.op.name},
+                     name=self._ref.op.name + "/read_after")
+
+
+def _is_symbolic(x):
+    return hasattr(x, "graph") and hasattr(x, "dtype")
+
+
+def _leaves(args, kwargs):
+    return [a for a in list(args) + list(kwargs.values()) if a is not None]
+
+
+def _graph_of(args, kwargs):
+    for a in _leaves(args, kwargs):
+        if _is_symbolic(a):
+            return a.graph
+    return None
+
+
+def _new_update_ops(graph, start, exclude):
+    """The state-changing ops created in `graph` since op number `start`."""
+    return [op for op in graph.get_operations()[start:]
+            if op.opdef.stateful and op.type != "VariableV2" and op not in exclude]
+
+
+def _map(fn, x):
+    if isinstance(x, dict):
+        return {k: _map(fn, v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_map(fn, v) for v in x)
+    return fn(x)
+
+
+def _wrap_update(raw):
+    @functools.wraps(raw)
+    def update_state(self, *args, **kwargs):
+        if self._building:
+            return raw(self, *args, **kwargs)
+        graph = _graph_of(args, kwargs)
+        if graph is None:
+            self._run_numpy(args, kwargs, want_result=False)
+            return None
+        return self._update_op(raw, graph, args, kwargs)
+    update_state._metric_wrapped = True
+    return update_state
+
+
+def _wrap_result(raw):
+    @functools.wraps(raw)
+    def result(self):
+        with self._graph.as_default(), name_scope(self.name):
+            return raw(self)
+    result._metric_wrapped = True
+    return result
+
+
+def _wrap_reset(raw):
+    @functools.wraps(raw)
+    def reset_state(self):
+        if self._building:
+            return raw(self)
+        op = self._reset_ops.get(self._graph)
+        if op is None:
+            op = self._capture(raw, self._graph, ())
+            self._reset_ops = {self._graph: op}
+        if self._variables:
+            backend.run(op, graph=self._graph)
+    reset_state._metric_wrapped = True
+    return reset_state
+
+
+class Metric:
+    """Base class of stateful metrics (see the module docstring)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, wrap in (("update_state", _wrap_update), ("result", _wrap_result),
+                           ("reset_state", _wrap_reset)):
+            fn = cls.__dict__.get(name)
+            if fn is not None and not getattr(fn, "_metric_wrapped", False):
+                setattr(cls, name, wrap(fn))
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name or _identifiers.snake_case(type(self).__name__)
+        self._dtype = _dt.as_dtype(dtype or backend.floatx()).name
+        self._variables = []
+        self._specs = []  # (shape, initializer, dtype, name) of each variable, to rebuild
+        self._graph = backend.get_graph()
+        self._building = False
+        self._reset_ops = {}
+        self._numpy_plans = {}
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def variables(self):
+        return list(self._variables)
+
+    # -- state ------------------------------------------------------------------------------
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="sum",
+                     name=None):
+        """A non-trainable state variable of this metric (Keras 3's signature)."""
+        if not hasattr(self, "_variables"):
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
+                               "add_variable()")
+        spec = (tuple(shape), initializers.get(initializer), dtype or self._dtype,
+                name or "variable")
+        self._specs.append(spec)
+        var = self._make_variable(*spec)
+        self._variables.append(var)
+        return var
+
+    add_weight = add_variable
+
+    def _make_variable(self, shape, initializer, dtype, name):
+        with self._graph.as_default(), name_scope(self.name.replace("/", ">")):
+            var = StateVariable(lambda: initializer(shape, dtype), path=f"{self.name}/{name}",
+                                trainable=False, name=name, dtype=dtype,
+                                collections=[GraphKeys.LOCAL_VARIABLES])
+        return var
+
+    def _ensure_graph(self, graph):
+        """Move the state to `graph` (new variables from zero) when it lives elsewhere."""
+        if graph is self._graph:
+            return
+        old = list(self._variables)
+        self._graph = graph
+        self._variables = [self._make_variable(*spec) for spec in self._specs]
+        replace = {id(o): n for o, n in zip(old, self._variables)}
+        for attr, value in list(vars(self).items()):
+            if id(value) in replace:
+                setattr(self, attr, replace[id(value)])
+        self._reset_ops, self._numpy_plans = {}, {}
+
+    def _build_for(self, *args, **kwargs):
+        """Hook: create state that depends on the first inputs' shapes (graph is current)."""
+
+    # -- graph building ---------------------------------------------------------------------
+    def _capture(self, fn, graph, args, kwargs=None):
+        """One op running every state change `fn(self, *args)` builds in `graph`."""
+        with graph.as_default(), name_scope(self.name):
+            start = graph.version
+            exclude = {v.initializer for v in self._variables}
+            self._building = True
+            try:
+                out = fn(self, *args, **(kwargs or {}))
+            finally:
+                self._building = False
+            exclude |= {v.initializer for v in self._variables}
+            ops = _new_update_ops(graph, start, exclude)
+            if isinstance(out, Operation):
+                ops.append(out)
+            return _control.group(ops, name="update")
+
+    def _update_op(self, raw, graph, args, kwargs):
+        self._ensure_graph(graph)
+        with graph.as_default(), name_scope(self.name):
+            self._building = True
+            try:
+                self._build_for(*args, **kwargs)
+            finally:
+                self._building = False
+        return self._capture(raw, graph, args, kwargs)
+
+    def __call__(self, *args, **kwargs):
+        """Update with these values and return the running result (NumPy for NumPy inputs,
+        the result tensor after the update for graph tensors)."""
+        graph = _graph_of(args, kwargs)
+        if graph is None:
+            return self._run_numpy(args, kwargs, want_result=True)
+        update = self.update_state(*args, **kwargs)
+        return self._result_after(update)
+
+    def _result_after(self, update):
+        with self._graph.as_default(), control_dependencies([update]):
+            return _map(lambda r: _array.identity(r), self.result())
+
+    # -- NumPy values ---------------------------------------------------------------------
+    def _run_numpy(self, args, kwargs, want_result):
+        self._ensure_graph(backend.get_graph())
+        arrays = [None if a is None else np.asarray(a) for a in args]
+        kw = {k: (None if v is None else np.asarray(v)) for k, v in kwargs.items()}
+        key = (tuple(_signature(a) for a in arrays),
+               tuple(sorted((k, _signature(v)) for k, v in kw.items())))
+        plan = self._numpy_plans.get(key)
+        if plan is None:
+            plan = self._numpy_plan(arrays, kw)
+            self._numpy_plans[key] = plan
+        holders, update, result = plan
+        feed = {h: v for h, v in zip(holders, [a for a in arrays + list(kw.values())
+                                              if a is not None])}
+        if not want_result:
+            backend.run(update, feed, graph=self._graph)
+            return None
+        return backend.run(result, feed, graph=self._graph)
+
+    def _numpy_plan(self, arrays, kw):
+        """Placeholders (batch axis free) for the values, the update op, the result after it."""
+        with self._graph.as_default(), name_scope(self.name + "_inputs"):
+            holders = []
+
+            def holder(a):
+                if a is None:
+                    return None
+                dt = _dt.as_dtype(a.dtype) if a.dtype.kind in "biuf" else _dt.float32
+                shape = [None] + list(a.shape[1:]) if a.ndim else []
+                h = _array.placeholder(dt, shape)
+                holders.append(h)
+                return h
+            args = [holder(a) for a in arrays]
+            kwargs = {k: holder(v) for k, v in kw.items()}
+        update = self.update_state(*args, **kwargs)
+        return holders, update, self._result_after(update)
+
+    # -- Keras API ----------------------------------------------------------------------
+    def reset_state(self):
+        """Set every state variable back to zero."""
+        for v in self._variables:
+            v.assign(_array.zeros(v.shape.as_list(), v.dtype))
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement update_state()")
+
+    def result(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement result()")
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+def _signature(a):
+    if a is None:
+        return None
+    return (a.dtype.str, a.shape[1:] if a.ndim else None)
+
+
+# The base class's own methods get the same wrapping as subclasses'.
+Metric.reset_state = _wrap_reset(Metric.__dict__["reset_state"])
