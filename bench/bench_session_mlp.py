@@ -28,7 +28,10 @@ def build(seed=0):
     rng = np.random.default_rng(seed)
     x = tf.placeholder(tf.float32, [None, 784])
     y = tf.placeholder(tf.int64, [None])
-    glorot = lambda a, b: rng.uniform(-1, 1, (a, b)).astype(np.float32) * np.sqrt(6 / (a + b))
+
+    def glorot(a, b):
+        return (rng.uniform(-1, 1, (a, b)) * np.sqrt(6 / (a + b))).astype(np.float32)
+
     w1, b1 = tf.Variable(glorot(784, 512)), tf.Variable(tf.zeros([512]))
     w2, b2 = tf.Variable(glorot(512, 10)), tf.Variable(tf.zeros([10]))
     logits = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2) + b2

@@ -1,8 +1,8 @@
 """Op families. Importing this package registers every op (DESIGN.md rule 1)."""
-from . import array, control, math, reduction, state  # noqa: F401
+from . import array, checks, control, math, reduction, state  # noqa: F401
 from . import debugging, loops, random  # noqa: F401
 from . import cross_entropy, nn  # noqa: F401
 from . import training  # noqa: F401
-from . import conv, pool  # noqa: F401
+from . import conv, conv_fused, pool  # noqa: F401
 from . import clip, gather, generate, indexing, linalg, manip  # noqa: F401
 from . import rnn  # noqa: F401

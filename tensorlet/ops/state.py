@@ -20,6 +20,9 @@ def _var_kernel(ctx, attrs):
 
 
 declare("VariableV2", _var_spec, _var_kernel, stateful=True)
+# A read at its own place in the run order (after its control dependencies), unlike the
+# VariableV2 output, which is the value when the variable op runs: `read_value()` uses it.
+declare("ReadVariableOp", _var_spec, _var_kernel, stateful=True)
 
 
 def _assign_spec(inputs, attrs):
@@ -164,8 +167,9 @@ class Variable(TensorLike):
         return self._ref
 
     def read_value(self):
-        from .array import identity
-        return identity(self._ref, name="read")
+        """The value at this point of the run: after any enclosing control dependencies."""
+        return apply("ReadVariableOp", [], {"var_name": self._ref.op.name, "shape": self.shape,
+                                           "dtype": self.dtype}, name="read")
 
     def eval(self, session=None):
         return self._ref.eval(session=session)

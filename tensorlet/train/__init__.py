@@ -19,3 +19,6 @@ from tensorlet.train.schedules import (  # noqa: F401
     piecewise_constant,
     polynomial_decay,
 )
+from tensorlet.train.saver import (  # noqa: F401
+    CheckpointState, Saver, checkpoint_exists, get_checkpoint_mtimes, get_checkpoint_state,
+    latest_checkpoint, list_variables, load_variable, update_checkpoint_state)

@@ -327,7 +327,7 @@ def test_lambda_callback():
     cbs.on_epoch_begin(1)  # not given: the base hook does nothing
     assert seen == ["begin", (0, {"loss": 1.0}), "test"]
     with pytest.raises(ValueError, match="unknown hook 'on_epoch_middle'"):
-        callbacks.LambdaCallback(on_epoch_middle=lambda e, l: None)
+        callbacks.LambdaCallback(on_epoch_middle=lambda epoch, logs: None)
     with pytest.raises(TypeError, match="must be callable"):
         callbacks.LambdaCallback(on_epoch_end=3)
 

@@ -419,3 +419,34 @@ def test_get_serialize_deserialize():
     assert isinstance(opt._learning_rate, optimizers.schedules.CosineDecay)
     assert opt.get_config()["learning_rate"]["config"] == sched.get_config()
     assert optimizers.SGD.from_config(opt.get_config()).momentum == 0.5
+
+
+def test_save_and_load_own_variables():
+    w, b, grads = model()
+    opt = optimizers.Adam(0.1)
+    with K.get_graph().as_default():
+        op = opt.apply_gradients(zip(grads, [w, b]))
+    K.run(op)
+    K.run(op)
+    store = {}
+    opt.save_own_variables(store)
+    assert sorted(store, key=int) == [str(i) for i in range(6)]
+    assert store["0"] == 2 and np.isclose(store["1"], 0.1)
+    K.clear_session()
+    w2, b2, grads2 = model()
+    fresh = optimizers.Adam(0.1)
+    fresh.build([w2, b2])
+    fresh.load_own_variables(store)
+    for v, value in zip(fresh.variables, store.values()):
+        np.testing.assert_array_equal(K.get_value(v), value)
+    with pytest.warns(UserWarning, match="Skipping variable loading"):
+        fresh.load_own_variables({"0": 1})
+    fresh.set_weights([store[str(i)] for i in range(6)])
+    with pytest.raises(ValueError, match="has 6 variables, got 1"):
+        fresh.set_weights([1])
+    with pytest.raises(ValueError, match="not compatible"):
+        fresh.set_weights([store["0"], store["1"]] + [np.zeros(7)] * 4)
+    with pytest.raises(ValueError, match="not yet been built"):
+        optimizers.Adam().set_weights([])
+    fresh.finalize_variable_values([w2, b2])
+    np.testing.assert_array_equal(K.get_value(w2), W0.astype(np.float32))

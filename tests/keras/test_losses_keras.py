@@ -322,8 +322,35 @@ def test_unknown_batch_sizes_are_checked_when_run(name):
                                CASES[name][2](y_true, y_pred), rtol=1e-10)
     with pytest.raises(tf.errors.InvalidArgumentError) as e:
         run(out, {t: y_true[:1], p: y_pred})
-    assert "y_true shape" in str(e.value) and "y_pred shape" in str(e.value)
-    assert "[1" in str(e.value) and "[4 3]" in str(e.value)
+    shape = "(1,)" if name == "sparse_categorical_crossentropy" else "(1, 3)"
+    assert f"{name}: y_true shape {shape} does not match y_pred shape (4, 3)" in str(e.value)
+
+
+def test_the_run_time_check_passes_gradients_to_y_true():
+    """Losses between two model outputs (distillation) train both: y_true keeps its gradient."""
+    a = tf.placeholder(tf.float64, [None, 3])
+    b = tf.placeholder(tf.float64, [None, 3])
+    ga, gb = tf.gradients(losses.MeanSquaredError()(a, b), [a, b])
+    va, vb = run([ga, gb], {a: Y, b: YP})
+    np.testing.assert_allclose(va, 2 * (Y - YP) / Y.size, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(vb, -va, rtol=1e-5, atol=1e-7)
+
+
+def test_the_check_op_gradient():
+    from gradcheck import check_op
+    from tensorlet.framework.registry import op_def
+    for arrays, attrs in op_def("CheckShapesMatch").samples():
+        check_op("CheckShapesMatch", arrays, attrs)
+
+
+def test_unknown_weight_sizes_are_checked_when_run():
+    w = tf.placeholder(tf.float64, [None])
+    out = losses.MeanSquaredError()(Y, YP, sample_weight=w)
+    assert np.isclose(run(out, {w: np.ones(N)}), ((Y - YP) ** 2).mean(-1).mean())
+    assert np.isclose(run(out, {w: [2.0]}), 2 * ((Y - YP) ** 2).mean(-1).mean())  # one weight
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"does not fit.*run-time shapes: \(3,\) and \(4,\)"):
+        run(out, {w: np.ones(3)})
 
 
 def test_unknown_ranks_are_refused_at_build_time():

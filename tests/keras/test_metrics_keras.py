@@ -383,7 +383,8 @@ def test_unknown_batch_sizes_are_checked_when_run():
     r = metrics.MeanSquaredError()(yt, yp)
     with tf.Session() as sess:
         sess.run(tf.local_variables_initializer())
-        with pytest.raises(tf.errors.InvalidArgumentError, match=r"y_true shape:\] \[3 1\]"):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"y_true shape \(3, 1\) does not match y_pred shape \(1, 1\)"):
             sess.run(r, {yt: np.zeros((3, 1)), yp: np.zeros((1, 1))})
 
 

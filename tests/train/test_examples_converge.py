@@ -7,7 +7,9 @@ from tensorlet.keras.datasets import digits
 
 def _digits():
     (x, y), (xt, yt) = digits.load_data()
-    flat = lambda a: (a.reshape(len(a), -1) / 16.0).astype(np.float32)
+
+    def flat(a):
+        return (a.reshape(len(a), -1) / 16.0).astype(np.float32)
     return flat(x), y.astype(np.int64), flat(xt), yt.astype(np.int64)
 
 

@@ -44,6 +44,7 @@ class Embedding(Layer):
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
+        self.built = True
 
     def call(self, inputs):
         if inputs.dtype.name not in ("int32", "int64"):

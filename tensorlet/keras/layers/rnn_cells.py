@@ -75,7 +75,8 @@ class _Cell(Layer):
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                shape=bias_shape, name="bias", initializer=bias_initializer or self.bias_initializer,
+                shape=bias_shape, name="bias",
+                initializer=bias_initializer or self.bias_initializer,
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
     # -- dropout masks (Keras's DropoutRNNCell): made once per RNN call, 0 or 1/(1 - rate) --
@@ -135,6 +136,7 @@ class SimpleRNNCell(_Cell):
 
     def build(self, input_shape):
         self._add_kernels(input_shape, 1, (self.units,))
+        self.built = True
 
     def call(self, inputs, states, training=False):
         prev = states[0] if isinstance(states, (list, tuple)) else states
@@ -166,6 +168,7 @@ class LSTMCell(_Cell):
                 return tf.concat([base((u,), dtype=dtype), tf.ones((u,), dtype=dtype),
                                   base((2 * u,), dtype=dtype)], 0)
         self._add_kernels(input_shape, 4, (4 * self.units,), init)
+        self.built = True
 
     def call(self, inputs, states, training=False):
         h, c = states[0], states[1]
@@ -198,6 +201,7 @@ class GRUCell(_Cell):
     def build(self, input_shape):
         u = self.units
         self._add_kernels(input_shape, 3, (2, 3 * u) if self.reset_after else (3 * u,))
+        self.built = True
 
     def call(self, inputs, states, training=False):
         h = states[0] if isinstance(states, (list, tuple)) else states
@@ -259,6 +263,7 @@ class StackedRNNCells(Layer):
                 c._graph = c._graph or self._graph
                 c._maybe_build_from_shape(shape)
             shape = shape[:-1] + (getattr(c, "output_size", _sizes(c)[0]),)
+        self.built = True
 
     def call(self, inputs, states, training=False):
         new_states, i = [], 0
@@ -349,6 +354,7 @@ class RNN(Layer):
                                  f"size (pass `batch_size=` to `Input`); received input shape "
                                  f"{shape}")
             self._create_state_variables(shape[0])
+        self.built = True  # also when build() is called directly, as Keras 3 does
 
     def _create_state_variables(self, batch):
         graph = self._graph or backend.get_graph()

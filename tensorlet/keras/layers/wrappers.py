@@ -60,6 +60,7 @@ class Bidirectional(Layer):
         if self._initial_weights:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
+        self.built = True
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
         kw = {"mask": mask} if mask is not None else {}
@@ -163,6 +164,7 @@ class TimeDistributed(Layer):
         self._check(shape)
         self.layer._graph = self.layer._graph or self._graph
         self.layer._maybe_build_from_shape((None,) + shape[2:])
+        self.built = True
 
     def call(self, inputs, training=None):
         dims = tuple(inputs.shape.dims)

@@ -27,10 +27,12 @@ def standardize_reduction(reduction):
 
 
 def _num_elements(values):
+    """The number of values: a Python int when static, else a float tensor (at least 1, so an
+    empty batch reduces to 0 as in Keras)."""
     n = values.shape.num_elements()
     if n is not None:
         return n
-    return _math.cast(_array.size(values), values.dtype)
+    return _math.maximum(_math.cast(_array.size(values), values.dtype), 1.0)
 
 
 def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
@@ -45,10 +47,10 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     n = _num_elements(values)
     if isinstance(n, int):
         return loss / float(n) if n > 0 else loss
-    return _math.div_no_nan(loss, n)
+    return loss / n
 
 
-def _weights_like(sample_weight, values):
+def _weights_like(sample_weight, values, what):
     """Sample weights shaped to multiply `values`: Keras's trailing-axis rule, then trailing
     axes of size 1 so per-sample weights apply to every value of a sample; an error when a
     weight axis would be silently broadcast against a different one."""
@@ -57,7 +59,7 @@ def _weights_like(sample_weight, values):
     if rv is not None and rw is not None and 0 < rw < rv:
         for _ in range(rv - rw):
             sw = _array.expand_dims(sw, -1)
-    return values, check_weights(sw, values, "sample_weight")
+    return values, check_weights(sw, values, what)
 
 
 def apply_mask(sample_weight, mask, dtype, reduction):
@@ -68,8 +70,8 @@ def apply_mask(sample_weight, mask, dtype, reduction):
     mask = _math.cast(mask, dtype)
     if reduction in ("mean", "sum_over_batch_size"):
         total = _num_elements(mask)
-        total = _math.cast(as_tensor(float(total)), dtype) if isinstance(total, int) else total
-        mask = mask * _math.div_no_nan(total, _red.reduce_sum(mask))
+        mask = mask * _math.div_no_nan(float(total) if isinstance(total, int) else total,
+                                       _red.reduce_sum(mask))
     if sample_weight is None:
         return mask
     mask, sample_weight = squeeze_or_expand_to_same_rank(mask, _math.cast(sample_weight, dtype))
@@ -77,7 +79,7 @@ def apply_mask(sample_weight, mask, dtype, reduction):
 
 
 def reduce_weighted_values(values, sample_weight=None, mask=None,
-                           reduction="sum_over_batch_size", dtype=None):
+                           reduction="sum_over_batch_size", dtype=None, what="loss"):
     """Weight per-sample values by `sample_weight` (and `mask`), then reduce them."""
     reduction = standardize_reduction(reduction)
     values = as_float(values, dtype)
@@ -85,7 +87,7 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
         sample_weight = as_float(sample_weight, values.dtype)
     sample_weight = apply_mask(sample_weight, mask, values.dtype, reduction)
     if sample_weight is not None:
-        values, weights = _weights_like(sample_weight, values)
+        values, weights = _weights_like(sample_weight, values, what)
         values = values * weights
     return reduce_values(values, sample_weight, reduction)
 
@@ -108,7 +110,7 @@ class Loss:
             y_true = as_tensor(y_true)
             values, mask = self._call_with_mask(y_true, y_pred)
             return reduce_weighted_values(values, sample_weight, mask, self.reduction,
-                                          self.dtype)
+                                          self.dtype, self.name)
 
     def _call_with_mask(self, y_true, y_pred):
         """(per-sample values, mask or None); a mask removes entries from the mean."""

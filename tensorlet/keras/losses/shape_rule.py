@@ -11,19 +11,18 @@ Keras 3's rule, and nothing looser:
 
 Anything else raises ValueError naming both shapes (batch axis written as None) with a hint
 (labels that look sparse or one-hot, different sample counts). Where static shapes leave a
-dimension unknown, an `Assert` op checks it when the graph runs and raises
-InvalidArgumentError naming both run-time shapes. Ranks must be known when the loss is built. So `(n,)` against `(n, 1)` is never
-broadcast into an `(n, n)` matrix.
+dimension unknown, a `CheckShapesMatch` op checks it when the graph runs and raises
+InvalidArgumentError naming both run-time shapes; ranks must be known when the loss is built.
+So `(n,)` against `(n, 1)` is never broadcast into an `(n, n)` matrix. Sample weights get the
+same treatment (`check_weights`): each weight axis is 1 or the value axis, nothing else.
 """
 import contextlib
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import control_dependencies
 from tensorlet.ops import array as _array
-from tensorlet.ops import debugging as _debugging
 from tensorlet.ops import math as _math
-from tensorlet.ops import reduction as _red
 from tensorlet.ops.base import as_tensor
+from tensorlet.ops.checks import check_shapes_match
 
 
 def in_graph_of(*values):
@@ -78,16 +77,15 @@ def _error(what, yt, yp, sparse):
 
 
 def _checked(y_true, y_pred, what, sparse):
-    """y_true gated by a run-time check that its shape matches y_pred's (rule above)."""
-    true_shape, pred_shape = _array.shape(y_true), _array.shape(y_pred)
-    expected = pred_shape[:-1] if sparse else pred_shape
+    """y_true passed through a run-time check that its shape matches y_pred's (rule above)."""
     rule = "y_pred's shape without its class axis" if sparse else "y_pred's shape"
-    check = _debugging.Assert(
-        _red.reduce_all(_math.equal(true_shape, expected)),
-        [f"{what}: the shape of y_true must equal {rule} (no broadcasting); y_true shape:",
-         true_shape, "y_pred shape:", pred_shape], summarize=16)
-    with control_dependencies([check]):
-        return _array.identity(y_true)
+    message = (f"{_braces(what)}: y_true shape {{x}} does not match y_pred shape {{like}}: "
+               f"the shape of y_true must equal {rule} (no broadcasting)")
+    return check_shapes_match(y_true, y_pred, message, drop_last=sparse)
+
+
+def _braces(text):
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _unknown_rank(what, yt, yp):
@@ -187,11 +185,6 @@ def check_weights(sample_weight, values, what="loss"):
         raise ValueError(message)
     if all(w == 1 or (w is not None and w == v) for w, v in zip(wd, vd)):
         return sample_weight
-    w_shape = _array.shape(sample_weight)
-    v_shape = _array.shape(values)[:len(wd)]
-    ok = _red.reduce_all(_math.logical_or(_math.equal(w_shape, 1),
-                                          _math.equal(w_shape, v_shape)))
-    check = _debugging.Assert(ok, [message + "; sample_weight shape:", w_shape,
-                                   "values shape:", _array.shape(values)], summarize=16)
-    with control_dependencies([check]):
-        return _array.identity(sample_weight)
+    return check_shapes_match(sample_weight, values,
+                              _braces(message) + " (run-time shapes: {x} and {like})",
+                              allow_ones=True)

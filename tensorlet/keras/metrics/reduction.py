@@ -13,13 +13,13 @@ from tensorlet.ops import reduction as _red
 from .metric import Metric
 
 
-def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
+def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype, what="metric"):
     """Per-sample values (weighted) and per-sample weights, as Keras 3 reduces them."""
     values = as_float(values, dtype)
     if sample_weight is not None:
         sample_weight = as_float(sample_weight, dtype)
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
-        sample_weight = check_weights(sample_weight, values, "sample_weight")
+        sample_weight = check_weights(sample_weight, values, what)
         w_nd, v_nd = sample_weight.shape.ndims, values.shape.ndims
         if v_nd > w_nd:
             values = reduce_fn(values, axis=list(range(w_nd, v_nd)))
@@ -42,7 +42,7 @@ class Sum(Metric):
 
     def update_state(self, values, sample_weight=None):
         values, _ = reduce_to_samplewise_values(values, sample_weight, _red.reduce_sum,
-                                                self.dtype)
+                                                self.dtype, self.name)
         self.total.assign_add(_red.reduce_sum(values))
 
     def result(self):
@@ -59,7 +59,8 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight,
-                                                            _red.reduce_mean, self.dtype)
+                                                            _red.reduce_mean, self.dtype,
+                                                            self.name)
         self.total.assign_add(_red.reduce_sum(values))
         if sample_weight is not None:
             num = _red.reduce_sum(sample_weight)

@@ -115,6 +115,7 @@ class CompileState:
         self.metrics_config = metrics
         self.weighted_metrics_config = weighted_metrics
         self.built = False
+        self.warned_trainable = False
         self.output_names = None
         self.losses = []  # per output: (loss object or None, weight)
         self.metrics = []  # (log name, metric object, output index, weighted?)
@@ -154,20 +155,19 @@ class CompileState:
 
     # -- graph pieces -----------------------------------------------------------------------
     def loss_terms(self, y_true, y_pred, sample_weights):
-        """[(name, weighted loss tensor)] of the outputs that have a loss; names ending in
-        '_loss' are logged."""
-        terms = []
+        """(total, [(name, unweighted loss tensor)]): the total is the loss_weights-weighted
+        sum; with several outputs each term is logged, unweighted, as '<output>_loss' (as
+        Keras 3 does)."""
+        terms, weighted = [], []
         multi = len(self.losses) > 1
         for i, (loss, weight) in enumerate(self.losses):
             if loss is None:
                 continue
             value = loss(y_true[i], y_pred[i], sample_weights[i])
-            if weight != 1.0:
-                value = _math.multiply(value, weight)
-            # Logged as '<output>_loss' with several outputs; one output's term is the loss.
+            weighted.append(value if weight == 1.0 else _math.multiply(value, weight))
             terms.append((f"{self.output_names[i]}_loss" if multi
                           else f"loss of output '{self.output_names[i]}'", value))
-        return terms
+        return weighted, terms
 
     def metric_updates(self, y_true, y_pred, sample_weights):
         """Update ops of every metric (weighted ones take the sample weights), and the metric

@@ -6,11 +6,21 @@ model's input and output order. Arrays are checked before any training step: equ
 counts, and each input's shape against the model's input (named, batch axis as None).
 """
 import math
+import os
+import sys
 import warnings
 
 import numpy as np
 
 from tensorlet.keras.layers.input_spec import shape_str
+
+
+def warn_user(message, category=UserWarning):
+    """`warnings.warn` attributed to the user's line (the first frame outside tensorlet)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.sep + "tensorlet" + os.sep in frame.f_code.co_filename:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level + 1)
 
 
 class Batch:
@@ -193,9 +203,8 @@ class ArrayData:
         self.steps = full
         if steps_per_epoch is not None:
             if steps_per_epoch > full:
-                warnings.warn(f"steps_per_epoch={steps_per_epoch} is more than the {full} "
-                              "batches in the data; each epoch stops when the data runs out.",
-                              stacklevel=4)
+                warn_user(f"steps_per_epoch={steps_per_epoch} is more than the {full} "
+                          "batches in the data; each epoch stops when the data runs out.")
             self.steps = min(int(steps_per_epoch), full)
 
     def first(self):
@@ -277,9 +286,9 @@ class IteratorData:
                 if raw is None:
                     self.exhausted = True
                     if self.steps is not None:
-                        warnings.warn("Your input ran out of data; interrupting training. Make "
-                                      "sure the generator can produce at least "
-                                      "`steps_per_epoch * epochs` batches.", stacklevel=4)
+                        warn_user("Your input ran out of data; interrupting training. Make "
+                                  "sure the generator can produce at least "
+                                  "`steps_per_epoch * epochs` batches.")
                     return
                 batch = self._standardize(raw)
             step += 1

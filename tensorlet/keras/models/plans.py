@@ -10,6 +10,7 @@ import collections
 
 from tensorlet.autodiff import gradients
 from tensorlet.keras import backend, tree
+from tensorlet.keras.models.data_adapter import warn_user
 from tensorlet.ops.array import placeholder
 from tensorlet.ops.math import add_n
 
@@ -111,13 +112,14 @@ def _loss_graph(model, xs, y_specs, sw_specs, training):
     with graph.as_default():
         if not state.built:
             state.build(ys, outs, model.output_names)
-        terms = state.loss_terms(ys, outs, sws)
+        parts, terms = state.loss_terms(ys, outs, sws)
         reg = model._weight_regularization_losses() + extra
         if reg:
             terms.append(("regularization losses", add_n(reg) if len(reg) > 1 else reg[0]))
-        if not terms:
+            parts.append(terms[-1][1])
+        if not parts:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        total = add_n([t for _, t in terms]) if len(terms) > 1 else terms[0][1]
+        total = add_n(parts) if len(parts) > 1 else parts[0]
         updates, results = state.metric_updates(ys, outs, sws)
     feeds = xs + ys + [p for p in sws if p is not None]
     return feeds, total, terms, updates, results
@@ -150,8 +152,21 @@ def test_step(model, y_specs, sw_specs):
 
 
 def train_step(model, y_specs, sw_specs):
-    """The training plan; rebuilt when the set of trainable weights changes."""
-    variables = model.trainable_weights
-    key = ("train", tuple(model._input_signature), tuple(y_specs), tuple(sw_specs),
-           tuple(id(v) for v in variables))
-    return _cached(model, key, lambda: _loss_step(model, y_specs, sw_specs, True, variables))
+    """The training plan. As in Keras, the trainable weights are those of the first training
+    step after `compile()`; a later change of `trainable` needs `compile()` again (warned)."""
+    key = ("train", tuple(model._input_signature), tuple(y_specs), tuple(sw_specs))
+
+    def build():
+        variables = model.trainable_weights
+        step = _loss_step(model, y_specs, sw_specs, True, variables)
+        step.variable_ids = [id(v) for v in variables]
+        return step
+    step = _cached(model, key, build)
+    state = model._compile_state
+    if not state.warned_trainable and [id(v) for v in model.trainable_weights] != \
+            step.variable_ids:
+        state.warned_trainable = True
+        warn_user(f"The trainable weights of model '{model.name}' changed after it was "
+                  "compiled (a `trainable` flag was set); training still updates the weights "
+                  "that were trainable then. Call `compile()` again to train the new set.")
+    return step

@@ -48,16 +48,36 @@ def _one_shape(dims):
     return f"({inner},)" if len(dims) == 1 else f"({inner})"
 
 
-def _connections(layer, model_layers):
-    if not layer._inbound_nodes:
-        return "-"
+def _connections(layer, model):
+    """'dense[0][0], b[0][0]': the layer outputs each call of `layer` in `model` reads,
+    looking through core ops applied between layers."""
     parts = []
-    for t in layer._inbound_nodes[0].input_tensors:
+    dependent = getattr(model, "_dependent", set())
+    for node in layer._inbound_nodes:
+        if not all(t in dependent for t in node.output_tensors):
+            continue
+        for t in node.input_tensors:
+            for src, src_node, index in _layer_sources(t):
+                ref = f"{src.name}[{src._inbound_nodes.index(src_node)}][{index}]"
+                if ref not in parts:
+                    parts.append(ref)
+    return ", ".join(parts) if parts else "-"
+
+
+def _layer_sources(tensor):
+    """The (layer, node, index) histories that `tensor` is computed from."""
+    out, stack, seen = [], [tensor], set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
         h = _node.keras_history(t)
         if h is not None:
-            src, node, index = h
-            parts.append(f"{src.name}[{src._inbound_nodes.index(node)}][{index}]")
-    return ", ".join(parts) if parts else "-"
+            out.append(h)
+        else:
+            stack.extend(reversed(t.op.inputs))
+    return out
 
 
 def _is_sequential_like(model):
@@ -114,7 +134,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
         params = str(f"{layer.count_params():,}") if layer.built else "0 (unbuilt)"
         row = [f"{layer.name} ({type(layer).__name__})", _shape_text(layer), params]
         if not sequential_like:
-            row.append(_connections(layer, layers))
+            row.append(_connections(layer, model))
         if show_trainable:
             row.append("Y" if layer.trainable else "N")
         rows.append(row)

@@ -6,7 +6,6 @@ batch's update (SEMANTICS.md). A non-finite loss stops training by default (issu
 the epoch, the batch and the loss term.
 """
 import math
-import warnings
 
 import numpy as np
 
@@ -161,13 +160,13 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
                 msg = _nan_message(step.names, terms, epoch, batch_index)
                 if on_nan == "raise":
                     raise FloatingPointError(msg)
-                warnings.warn(msg, RuntimeWarning, stacklevel=3)
+                _data.warn_user(msg, RuntimeWarning)
                 model.stop_training = stopped_by_nan = True
             cbs.on_train_batch_end(batch_index, logs)
             if model.stop_training:
                 break
         if batch_index < 0:
-            warnings.warn("Your input ran out of data; interrupting training.", stacklevel=3)
+            _data.warn_user("Your input ran out of data; interrupting training.")
             break
         data.end_epoch()
         epoch_logs = dict(logs)
@@ -276,6 +275,9 @@ def _format_logs(model, logs, return_dict):
 
 def predict(model, x, batch_size, verbose, steps, callbacks):
     verbose = _verbose(verbose)
+    if verbose == 0 and not callbacks and steps is None and isinstance(x, np.ndarray) \
+            and x.ndim and len(x) <= (batch_size or 32):
+        return predict_on_batch(model, x)  # one batch: no loop, no callbacks
     if _data.is_iterator_source(x):
         data = _data.make_data(model, x, steps_per_epoch=steps, what="predict")
     else:

@@ -193,8 +193,8 @@ class Optimizer:
         """One slot per variable (a list), or for a list of names a tuple of such lists, created
         interleaved per variable as Keras does."""
         names = [name] if isinstance(name, str) else list(name)
-        inits = ([initializer] * len(names) if isinstance(initializer, (str, type(None)))
-                 or not isinstance(initializer, (list, tuple)) else list(initializer))
+        inits = (list(initializer) if isinstance(initializer, (list, tuple))
+                 else [initializer] * len(names))
         out = tuple([] for _ in names)
         for v in trainable_variables:
             for i, (n, init) in enumerate(zip(names, inits)):
@@ -373,6 +373,42 @@ class Optimizer:
                           (self._cast(lr, v.dtype), self.weight_decay))
         ops = batch.build()
         return group(*ops) if len(ops) > 1 else (ops[0] if ops else None)
+
+    # -- state as arrays (saving) ------------------------------------------------------------------
+    def set_weights(self, weights):
+        """Set every optimizer variable (in `variables` order) from a list of arrays."""
+        if not self.built:
+            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet "
+                             "been built. Please call `optimizer.build(trainable_variables)` "
+                             "to create the optimizer weights before calling `set_weights()`.")
+        weights = list(weights)
+        if len(weights) != len(self._variables):
+            raise ValueError(f"Optimizer {self.name!r} has {len(self._variables)} variables, "
+                             f"got {len(weights)} weights")
+        for v, w in zip(self._variables, weights):
+            if tuple(v.shape.as_list()) != np.shape(w):
+                raise ValueError(f"Optimizer variable {v.name} has shape {tuple(v.shape)} not "
+                                 f"compatible with provided weight shape {np.shape(w)}.")
+        backend.batch_set_value(zip(self._variables, weights))
+
+    def save_own_variables(self, store):
+        """Write each variable's value to `store` under '0', '1', ... (Keras's layout)."""
+        for i, value in enumerate(backend.batch_get_value(self.variables)):
+            store[str(i)] = value
+
+    def load_own_variables(self, store):
+        """Read the values `save_own_variables` wrote; skipped with a warning on a mismatch."""
+        variables = self.variables
+        if len(store.keys()) != len(variables):
+            warnings.warn(f"Skipping variable loading for optimizer '{self.name}', because it "
+                          f"has {len(variables)} variables whereas the saved optimizer has "
+                          f"{len(store.keys())} variables.", stacklevel=2)
+            return
+        backend.batch_set_value((v, store[str(i)]) for i, v in enumerate(variables))
+
+    def finalize_variable_values(self, var_list):
+        """Called by fit at the end of training; only an EMA optimizer (not supported by
+        tensorlet) changes the model's variables here, so there is nothing to do."""
 
     # -- configuration ---------------------------------------------------------------------------
     def get_config(self):

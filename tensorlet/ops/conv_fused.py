@@ -1,0 +1,403 @@
+"""Fused conv + bias + relu + max-pool (PERF-NOTES.md, "Conv -> pool fusion").
+
+A plan-level fusion rule (registered with `tensorlet.runtime.passes.register_fusion`) rewrites
+MaxPool(Relu(BiasAdd(Conv2D(x, w), b))) — with non-overlapping VALID pooling, NHWC, one group —
+and, in a training plan, its gradient chain (MaxPoolGrad -> ReluGrad -> BiasAddGrad,
+Conv2DBackpropFilter, Conv2DBackpropInput) into four ordinary registered ops:
+
+- PoolOrderedPatches(x) -> cols (B, P, K): im2col rows ordered (pool offset, n, hp, wp), so the
+  B = ph * pw convolution outputs that one pooling window reads are B contiguous blocks; the
+  conv outputs that floor pooling drops are never extracted;
+- PatchConvBiasReluMaxPool(cols, w, b) -> y (N, Hp, Wp, O) [, argmax]: one GEMM, a max over
+  the B blocks, then bias and relu after the pool (the same numbers: bias is constant over a
+  window and relu is monotonic; 1/B of the work);
+- PatchConvBiasReluMaxPoolGrad(cols, w, y, argmax, dy) -> ([dcols,] dw, db): the relu mask,
+  a scatter to the window maxima and two GEMMs;
+- PoolOrderedPatchesGrad(dcols) -> dx: col2im, one strided add per (pool offset, kernel tap).
+
+The loops over pooling blocks run in small numba kernels when numba is available (imported
+lazily; TENSORLET_DISABLE_NUMBA=1 forces the NumPy versions, which the tests also run).
+A gradient that ties two window elements may pick a different (equally valid) maximum than
+the unfused MaxPoolGrad, because the fused op compares before adding the bias.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from tensorlet.framework import dtypes as _dt
+from tensorlet.framework.shapes import TensorShape
+from tensorlet.runtime import passes
+from . import conv_kernels as _k
+from . import windows as _win
+from .base import apply, declare
+
+_rng = np.random.default_rng(9)
+
+
+# -- Geometry -------------------------------------------------------------------------------------
+
+
+def _pooled(attrs, hw):
+    """((Ho, Wo), pads, (Hp, Wp)) of the convolution and of the pooling that follows it."""
+    out_hw, pads = _win.geometry(hw, attrs["ksize"], attrs)
+    ph, pw = attrs["pool"]
+    return out_hw, pads, (out_hw[0] // ph, out_hw[1] // pw)
+
+
+def _patch_view(xp, attrs, pooled_hw):
+    """A read-only (ph, pw, N, Hp, Wp, kh, kw, C) view: entry [dy, dx, n, i, j, a, b] is tap
+    (a, b) of the convolution output (i * ph + dy, j * pw + dx) of image n."""
+    (sh, sw), (dh, dw) = attrs["strides"], attrs["dilations"]
+    (ph, pw), (kh, kw) = attrs["pool"], attrs["ksize"]
+    n, _, _, c = xp.shape
+    s0, s1, s2, s3 = xp.strides
+    return as_strided(xp, (ph, pw, n, pooled_hw[0], pooled_hw[1], kh, kw, c),
+                      (s1 * sh, s2 * sw, s0, s1 * sh * ph, s2 * sw * pw, s1 * dh, s2 * dw, s3),
+                      writeable=False)
+
+
+# -- Kernels --------------------------------------------------------------------------------------
+
+
+def _patches_kernel(attrs, x):
+    _, pads, pooled_hw = _pooled(attrs, x.shape[1:3])
+    view = _patch_view(_win.padded(x, pads), attrs, pooled_hw)
+    cols = np.empty(view.shape, x.dtype)
+    np.copyto(cols, view)
+    ph, pw = attrs["pool"]
+    return cols.reshape(ph * pw, -1, cols[0, 0, 0, 0, 0].size)
+
+
+def _patches_grad_kernel(attrs, dcols):
+    """col2im of pool-ordered patch gradients into (N, H, W, C)."""
+    h, w, c = attrs["in_hwc"]
+    _, pads, (hp, wp) = _pooled(attrs, (h, w))
+    (ph, pw), (kh, kw) = attrs["pool"], attrs["ksize"]
+    n = dcols.shape[1] // (hp * wp)
+    d = dcols.reshape(ph, pw, n, hp, wp, kh, kw, c)
+    (pt, pb), (pl, pr) = pads
+    dxp = np.zeros((n, h + pt + pb, w + pl + pr, c), dcols.dtype)
+    target = _patch_view(dxp, attrs, (hp, wp))
+    _k.col2im_add(np.ndarray(target.shape, dxp.dtype, dxp, 0, target.strides), d)
+    return dxp[:, pt:pt + h, pl:pl + w]
+
+
+def _conv_pool_kernel(attrs, cols, w, b):
+    bsz, p, k = cols.shape
+    o = w.shape[3]
+    z = (cols.reshape(bsz * p, k) @ w.reshape(k, o)).reshape(bsz, p, o)
+    y = np.empty((p, o), z.dtype)
+    idx = np.empty((p, o), np.uint8) if attrs["argmax"] else None
+    _k.block_max_bias_relu(z, b, y, idx)
+    hp, wp = attrs["pooled_hw"]
+    y = y.reshape(p // (hp * wp), hp, wp, o)
+    return (y, idx.reshape(y.shape)) if idx is not None else y
+
+
+def _conv_pool_grad_kernel(attrs, cols, w, y, idx, dy):
+    bsz, p, k = cols.shape
+    o = w.shape[3]
+    g = np.empty((bsz, p, o), dy.dtype)
+    db = np.empty(o, dy.dtype)
+    _k.relu_scatter_blocks(dy.reshape(p, o), y.reshape(p, o), idx.reshape(p, o), g, db)
+    g2 = g.reshape(bsz * p, o)
+    dw = (cols.reshape(bsz * p, k).T @ g2).reshape(w.shape)
+    if not attrs["cols_grad"]:
+        return dw, db
+    return (g2 @ w.reshape(k, o).T).reshape(cols.shape), dw, db
+
+
+# -- Shape rules ----------------------------------------------------------------------------------
+
+
+def _float(*ts):
+    dt = ts[0].dtype
+    if not dt.is_floating or any(t.dtype is not dt for t in ts):
+        raise TypeError(f"expected floating-point inputs of one dtype, got "
+                        f"{[t.dtype.name for t in ts]}")
+    return dt
+
+
+def _batch(p, attrs):
+    hp, wp = attrs["pooled_hw"]
+    return None if p is None else p // (hp * wp)
+
+
+def _patches_spec(inputs, attrs):
+    x = inputs[0]
+    dims = x.shape.dims
+    if dims is None or len(dims) != 4 or None in dims[1:]:
+        raise ValueError(f"input must be NHWC with known height, width and channels, got "
+                         f"{x.shape}")
+    (kh, kw), (ph, pw) = attrs["ksize"], attrs["pool"]
+    _, _, (hp, wp) = _pooled(attrs, dims[1:3])
+    if min(hp, wp) < 1:
+        raise ValueError(f"pooling {attrs['pool']} leaves no output for input {x.shape}")
+    p = None if dims[0] is None else dims[0] * hp * wp
+    return [(TensorShape((ph * pw, p, kh * kw * dims[3])), x.dtype)]
+
+
+def _patches_grad_spec(inputs, attrs):
+    d = inputs[0]
+    p = d.shape[1] if d.shape.ndims == 3 else None
+    hp, wp = _pooled(attrs, attrs["in_hwc"][:2])[2]
+    n = None if p is None else p // (hp * wp)
+    return [(TensorShape((n,) + tuple(attrs["in_hwc"])), d.dtype)]
+
+
+def _conv_pool_spec(inputs, attrs):
+    cols, w, b = inputs
+    dt = _float(cols, w, b)
+    p, o = cols.shape[1] if cols.shape.ndims == 3 else None, w.shape[3]
+    y = (TensorShape((_batch(p, attrs),) + tuple(attrs["pooled_hw"]) + (o,)), dt)
+    return [y, (y[0], _dt.uint8)] if attrs["argmax"] else [y]
+
+
+def _conv_pool_grad_spec(inputs, attrs):
+    cols, w, y, idx, dy = inputs
+    dt = _float(cols, w, y, dy)
+    outs = [(w.shape, dt), (TensorShape((w.shape[3],)), dt)]
+    return [(cols.shape, dt)] + outs if attrs["cols_grad"] else outs
+
+
+# -- Gradient rules (the first three ops are differentiable; the grad op is plan-level only) ------
+
+
+def _patches_grad(op, g, n):
+    hwc = tuple(op.inputs[0].shape.dims[1:])
+    return [apply("PoolOrderedPatchesGrad", [g[0]], {**op.attrs, "in_hwc": hwc})]
+
+
+def _patches_grad_grad(op, g, n):
+    return [apply("PoolOrderedPatches", [g[0]],
+                  {k: v for k, v in op.attrs.items() if k != "in_hwc"})]
+
+
+def _conv_pool_grad(op, g, n):
+    cols, w, _ = op.inputs
+    outs = op.outputs
+    if not op.attrs["argmax"]:
+        outs = apply("PatchConvBiasReluMaxPool", list(op.inputs), {**op.attrs, "argmax": True})
+    dcols, dw, db = apply("PatchConvBiasReluMaxPoolGrad", [cols, w, outs[0], outs[1], g[0]],
+                          {**op.attrs, "cols_grad": True})
+    return [dcols if n[0] else None, dw if n[1] else None, db if n[2] else None]
+
+
+# -- Samples: pool-ordered patches of several convolutions -----------------------------------------
+
+
+def fused_attrs(conv_attrs, ksize, pool):
+    """Attrs of the fused ops for a Conv2D's attrs, its filter size and the pooling size."""
+    return {"strides": tuple(conv_attrs["strides"]), "padding": conv_attrs["padding"],
+            "dilations": tuple(conv_attrs["dilations"]), "data_format": "NHWC",
+            "ksize": tuple(ksize), "pool": tuple(pool)}
+
+
+_CASES = [  # (x NHWC, filter, conv attrs, pool)
+    ((2, 6, 6, 2), (3, 3, 2, 3), {"strides": (1, 1), "padding": "VALID", "dilations": (1, 1)},
+     (2, 2)),
+    ((1, 7, 6, 2), (2, 3, 2, 2), {"strides": (1, 2), "padding": "SAME", "dilations": (1, 1)},
+     (2, 1)),
+    ((1, 8, 7, 1), (2, 2, 1, 2), {"strides": (1, 1), "padding": ((1, 0), (0, 2)),
+                                  "dilations": (2, 1)}, (3, 2)),
+]
+
+
+def _case(xs, fs, ca, pool):
+    attrs = fused_attrs(ca, fs[:2], pool)
+    x = _rng.standard_normal(xs)
+    cols = _patches_kernel(attrs, x)
+    _, _, phw = _pooled(attrs, xs[1:3])
+    return attrs, x, cols, phw
+
+
+def _patches_samples():
+    return [([x], a) for xs, fs, ca, pool in _CASES for a, x, _, _ in [_case(xs, fs, ca, pool)]]
+
+
+def _patches_grad_samples():
+    return [([_rng.standard_normal(cols.shape)], {**a, "in_hwc": x.shape[1:]})
+            for xs, fs, ca, pool in _CASES for a, x, cols, _ in [_case(xs, fs, ca, pool)]]
+
+
+def _conv_pool_samples():
+    """Inputs whose window maxima are unique and away from relu's kink (margins >> the
+    numeric check's step), redrawn until they are."""
+    out = []
+    for xs, fs, ca, pool in _CASES:
+        a, _, cols, phw = _case(xs, fs, ca, pool)
+        attrs = {**a, "pooled_hw": phw, "argmax": True}
+        while True:
+            cols = _rng.standard_normal(cols.shape)
+            w, b = _rng.standard_normal(fs), _rng.uniform(-0.5, 0.5, fs[3])
+            z = np.sort(cols @ w.reshape(-1, fs[3]), axis=0)
+            if np.min(z[-1] - z[-2]) > 1e-3 and np.min(np.abs(z[-1] + b)) > 1e-3:
+                break
+        out.append(([cols, w, b], attrs))
+    return out
+
+
+declare("PoolOrderedPatches", _patches_spec, _patches_kernel, grad=_patches_grad,
+        samples=_patches_samples)
+declare("PoolOrderedPatchesGrad", _patches_grad_spec, _patches_grad_kernel,
+        grad=_patches_grad_grad, samples=_patches_grad_samples)
+declare("PatchConvBiasReluMaxPool", _conv_pool_spec, _conv_pool_kernel, grad=_conv_pool_grad,
+        samples=_conv_pool_samples)
+declare("PatchConvBiasReluMaxPoolGrad", _conv_pool_grad_spec, _conv_pool_grad_kernel)
+
+
+# -- The fusion rule (plan level) -----------------------------------------------------------------
+
+
+class _Stand:
+    """Stands for a Tensor when calling an op's shape rule on plan references."""
+
+    def __init__(self, spec):
+        self.shape, self.dtype = spec
+
+    def constant_value(self):
+        return None
+
+
+def _spec(ref):
+    src, i = ref
+    if isinstance(src, passes.Feed):
+        return src.tensor.shape, src.tensor.dtype
+    return src.specs[i]
+
+
+def _node(op_type, refs, attrs, name, like):
+    from tensorlet.framework.registry import op_def
+    opdef = op_def(op_type)
+    specs = opdef.infer([_Stand(_spec(r)) for r in refs], attrs)
+    return passes.Node(opdef, attrs, refs, specs, name, like.traceback)
+
+
+def _is(ref, op_type):
+    return isinstance(ref[0], passes.Node) and ref[0].type == op_type and ref[1] == 0
+
+
+def _plain(nodes, roots):
+    """None of the nodes is fetched, kept for its effects or has control dependencies."""
+    fetched = {id(src) for src, _ in roots}
+    return all(not (n.deps or n.keep) and id(n) not in fetched for n in nodes)
+
+
+_CONV_KEYS = ("strides", "padding", "dilations", "data_format")
+
+
+def _same_conv(node, conv):
+    return all(node.attrs.get(k) == conv.attrs.get(k) for k in _CONV_KEYS)
+
+
+def _forward_chain(pool):
+    """(conv, bias, relu) under a non-overlapping VALID NHWC MaxPool, or None."""
+    a = pool.attrs
+    if a["data_format"] != "NHWC" or a["padding"] != "VALID" or \
+            tuple(a["ksize"]) != tuple(a["strides"]) or not _is(pool.inputs[0], "Relu"):
+        return None
+    relu = pool.inputs[0][0]
+    if not _is(relu.inputs[0], "BiasAdd") or relu.inputs[0][0].attrs["data_format"] != "N...C":
+        return None
+    bias = relu.inputs[0][0]
+    if not _is(bias.inputs[0], "Conv2D") or bias.inputs[0][0].attrs["data_format"] != "NHWC":
+        return None
+    conv = bias.inputs[0][0]
+    xs, dt = _spec(conv.inputs[0])
+    ws = _spec(conv.inputs[1])[0]
+    if dt.name not in ("float32", "float64") or xs.ndims != 4 or None in xs.dims[1:] or \
+            not ws.is_fully_defined() or ws[2] != xs[3]:
+        return None
+    return conv, bias, relu
+
+
+def _backward_chain(pool, conv, bias, relu, consumers):
+    """(mpg, rg, {type: node}) of the gradient chain, (None, None, {}) for a forward-only
+    plan, or None when the intermediates have other readers."""
+    if consumers.get((conv, 0)) != [bias] or consumers.get((bias, 0)) != [relu]:
+        return None
+    users = [n for n in consumers.get((relu, 0), []) if n is not pool]
+    mpgs = [n for n in users if n.type == "MaxPoolGrad"]
+    if not users:
+        return None, None, {}
+    if len(mpgs) != 1 or len(users) != 2:
+        return None
+    mpg = mpgs[0]
+    rg = next(n for n in users if n is not mpg)
+    if mpg.inputs[:2] != [(relu, 0), (pool, 0)] or mpg.attrs != pool.attrs or \
+            rg.type != "ReluGrad" or rg.inputs != [(mpg, 0), (relu, 0)] or \
+            consumers.get((mpg, 0)) != [rg]:
+        return None
+    x, w = conv.inputs
+    grads = {}
+    for n in consumers.get((rg, 0), []):
+        if n.type == "BiasAddGrad":
+            ok = n.inputs == [(rg, 0)] and n.attrs == bias.attrs
+        elif n.type == "Conv2DBackpropFilter":
+            ok = n.inputs[0] == x and n.inputs[2] == (rg, 0) and _same_conv(n, conv)
+        elif n.type == "Conv2DBackpropInput":
+            ok = n.inputs[1] == w and n.inputs[2] == (rg, 0) and _same_conv(n, conv)
+        else:
+            ok = False
+        if not ok or n.type in grads:
+            return None
+        grads[n.type] = n
+    return mpg, rg, grads
+
+
+def _replace(nodes, roots, old, new):
+    for n in nodes:
+        n.inputs = [new if r == old else r for r in n.inputs]
+    roots[:] = [new if r == old else r for r in roots]
+
+
+def _fuse_conv_bias_relu_pool(nodes, consumers, roots):
+    """Rewrite the first matching conv + bias + relu + max-pool chain (and its gradients)."""
+    for pool in nodes:
+        if pool.type != "MaxPool":
+            continue
+        fwd = _forward_chain(pool)
+        bwd = fwd and _backward_chain(pool, *fwd, consumers)
+        if bwd is None or not _plain(list(fwd) + [n for n in bwd[:2] if n], roots):
+            continue
+        _rewrite(nodes, roots, pool, fwd, bwd)
+        return True
+    return False
+
+
+def _rewrite(nodes, roots, pool, fwd, bwd):
+    conv, bias, relu = fwd
+    mpg, rg, grads = bwd
+    x, w = conv.inputs
+    xs, ws = _spec(x)[0], _spec(w)[0]
+    fa = fused_attrs(conv.attrs, ws.dims[:2], pool.attrs["ksize"])
+    _, _, phw = _pooled(fa, xs.dims[1:3])
+    patches = _node("PoolOrderedPatches", [x], fa, conv.name + "/fused_patches", conv)
+    ca = {**fa, "pooled_hw": phw, "argmax": mpg is not None}
+    fused = _node("PatchConvBiasReluMaxPool", [(patches, 0), w, bias.inputs[1]], ca,
+                  pool.name + "/fused_conv_pool", pool)
+    nodes[nodes.index(pool):nodes.index(pool) + 1] = [patches, fused]
+    _replace(nodes, roots, (pool, 0), (fused, 0))
+    dead = [conv, bias, relu]
+    if mpg is not None:
+        cbi = grads.get("Conv2DBackpropInput")
+        ga = {**ca, "cols_grad": cbi is not None}
+        grad = _node("PatchConvBiasReluMaxPoolGrad",
+                     [(patches, 0), w, (fused, 0), (fused, 1), mpg.inputs[2]], ga,
+                     mpg.name + "/fused_conv_pool_grad", mpg)
+        new = [grad]
+        off = 1 if cbi is not None else 0
+        if cbi is not None:
+            new.append(_node("PoolOrderedPatchesGrad", [(grad, 0)],
+                             {**fa, "in_hwc": tuple(xs.dims[1:])},
+                             cbi.name + "/fused_col2im", cbi))
+            _replace(nodes, roots, (cbi, 0), (new[1], 0))
+        for op_type, index in (("Conv2DBackpropFilter", off), ("BiasAddGrad", off + 1)):
+            if op_type in grads:
+                _replace(nodes, roots, (grads[op_type], 0), (grad, index))
+        nodes[nodes.index(mpg):nodes.index(mpg) + 1] = new
+        dead += [rg] + list(grads.values())
+    for n in dead:
+        nodes.remove(n)
+
+
+passes.register_fusion(_fuse_conv_bias_relu_pool)

@@ -1,0 +1,173 @@
+"""The block loops of the fused conv + pool ops (conv_fused.py): NumPy versions, and serial numba
+versions built lazily on first use (`error_model='numpy'`, cached on disk in NUMBA_CACHE_DIR,
+else TENSORLET_CACHE_DIR/numba, else ~/.cache/tensorlet/numba). TENSORLET_DISABLE_NUMBA=1, or
+numba missing, selects the NumPy versions; both give the same numbers.
+
+- block_max_bias_relu(z, b, y, idx): y = relu(max_k z[k] + b); idx = first k reaching the max;
+- relu_scatter_blocks(dy, y, idx, g, db): gp = dy * (y > 0); g[k] = gp where idx == k else 0;
+  db = sum of gp over rows;
+- col2im_add(target, d): target[...] += d over a possibly self-overlapping strided view, one
+  kernel offset at a time (every offset slice is overlap-free).
+"""
+import os
+import types
+
+import numpy as np
+
+_COMPILED = {}
+
+
+def _numba_kernels():
+    """The compiled kernels, or None when numba is unavailable or disabled."""
+    if os.environ.get("TENSORLET_DISABLE_NUMBA") == "1":
+        return None
+    if "k" not in _COMPILED:
+        try:
+            _COMPILED["k"] = _build()
+        except ImportError:
+            _COMPILED["k"] = None
+    return _COMPILED["k"]
+
+
+# -- NumPy versions -------------------------------------------------------------------------------
+
+
+def _np_block_max_bias_relu(z, b, y, idx):
+    np.copyto(y, z[0])
+    if idx is not None:
+        idx.fill(0)
+    for k in range(1, z.shape[0]):
+        if idx is None:
+            np.maximum(y, z[k], out=y)
+            continue
+        better = np.greater(z[k], y)
+        np.copyto(idx, k, where=better)
+        np.copyto(y, z[k], where=better)
+    y += b
+    np.maximum(y, y.dtype.type(0), out=y)
+
+
+def _np_relu_scatter_blocks(dy, y, idx, g, db):
+    gp = np.where(y > 0, dy, dy.dtype.type(0))
+    np.matmul(np.ones(gp.shape[0], gp.dtype), gp, out=db)
+    for k in range(g.shape[0]):
+        np.multiply(gp, idx == k, out=g[k])
+
+
+def _np_col2im_add(target, d):
+    ph, pw, _, _, _, kh, kw, _ = d.shape
+    for dy in range(ph):
+        for dx in range(pw):
+            for a in range(kh):
+                for b in range(kw):
+                    t = target[dy, dx, :, :, :, a, b]
+                    t += d[dy, dx, :, :, :, a, b]
+
+
+# -- dispatch -------------------------------------------------------------------------------------
+
+
+def block_max_bias_relu(z, b, y, idx):
+    k = _numba_kernels()
+    if k is None or not z.flags.c_contiguous:
+        return _np_block_max_bias_relu(z, b, y, idx)
+    if idx is None:
+        return k.block_max_bias_relu_noidx(z, b, y)
+    return k.block_max_bias_relu(z, b, y, idx)
+
+
+def relu_scatter_blocks(dy, y, idx, g, db):
+    k = _numba_kernels()
+    if k is None:
+        return _np_relu_scatter_blocks(dy, y, idx, g, db)
+    return k.relu_scatter_blocks(np.ascontiguousarray(dy), np.ascontiguousarray(y),
+                                 np.ascontiguousarray(idx), g, db)
+
+
+def col2im_add(target, d):
+    k = _numba_kernels()
+    if k is None:
+        return _np_col2im_add(target, d)
+    return k.col2im_add(target, np.ascontiguousarray(d))
+
+
+# -- numba versions -------------------------------------------------------------------------------
+
+
+def _cache_dir():
+    d = os.environ.get("TENSORLET_CACHE_DIR")
+    return os.path.join(d, "numba") if d else os.path.join(
+        os.path.expanduser("~"), ".cache", "tensorlet", "numba")
+
+
+def _build():
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        os.environ["NUMBA_CACHE_DIR"] = _cache_dir()
+    import numba
+    from numba.core import config
+    if not config.CACHE_DIR:  # numba was imported before the variable was set
+        config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+    jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+
+    @jit
+    def block_max_bias_relu(z, b, y, idx):
+        nb, p, o = z.shape
+        for r in range(p):
+            for j in range(o):
+                best = z[0, r, j]
+                arg = 0
+                for k in range(1, nb):
+                    v = z[k, r, j]
+                    if v > best:
+                        best = v
+                        arg = k
+                v = best + b[j]
+                y[r, j] = v if v > 0 else 0
+                idx[r, j] = arg
+
+    @jit
+    def block_max_bias_relu_noidx(z, b, y):
+        nb, p, o = z.shape
+        for r in range(p):
+            for j in range(o):
+                y[r, j] = z[0, r, j]
+            for k in range(1, nb):
+                for j in range(o):
+                    v = z[k, r, j]
+                    if v > y[r, j]:
+                        y[r, j] = v
+            for j in range(o):
+                v = y[r, j] + b[j]
+                y[r, j] = v if v > 0 else 0
+
+    @jit
+    def relu_scatter_blocks(dy, y, idx, g, db):
+        nb, p, o = g.shape
+        for j in range(o):
+            db[j] = 0
+        for r in range(p):
+            for j in range(o):
+                gv = dy[r, j] if y[r, j] > 0 else 0
+                db[j] += gv
+                arg = idx[r, j]
+                for k in range(nb):
+                    g[k, r, j] = gv if k == arg else 0
+
+    @jit
+    def col2im_add(t, d):
+        ph, pw, n, hp, wp, kh, kw, c = d.shape
+        for dy in range(ph):
+            for dx in range(pw):
+                for i in range(n):
+                    for r in range(hp):
+                        for q in range(wp):
+                            for a in range(kh):
+                                for b in range(kw):
+                                    for ch in range(c):
+                                        t[dy, dx, i, r, q, a, b, ch] -= d[dy, dx, i, r, q, a, b,
+                                                                            ch]
+
+    return types.SimpleNamespace(
+        block_max_bias_relu=block_max_bias_relu,
+        block_max_bias_relu_noidx=block_max_bias_relu_noidx,
+        relu_scatter_blocks=relu_scatter_blocks, col2im_add=col2im_add)
