@@ -45,6 +45,10 @@ class TensorShape:
         return n
 
     def is_compatible_with(self, other):
+        if other.__class__ is tuple and self.dims is not None:  # fast path: an array's shape
+            dims = self.dims
+            return len(dims) == len(other) and all(a is None or a == b
+                                                    for a, b in zip(dims, other))
         other = as_shape(other)
         if self.dims is None or other.dims is None:
             return True

@@ -60,6 +60,33 @@ class Plan:
         self._free_after_last_use(steps, set(self.fetch_slots) | set(self.feed_slots))
         self.steps = [tuple(s) for s in steps]
         self.check = os.environ.get("TENSORLET_CHECK_KERNELS") == "1"
+        self._fast, self._first_line = self._compile()
+
+    def _compile(self):
+        """The steps as one generated Python function: locals for slots, no per-step loop.
+
+        Returns the function and the source line of its first step, so a failure can be
+        mapped back to its step from the traceback's line number.
+        """
+        env = {}
+        lines = ["def run(feeds):"]
+        if self.feed_slots:
+            lines.append("    " + "".join(f"s{s}, " for s in self.feed_slots) + "= feeds")
+        first = len(lines) + 1
+        for i, (fn, attrs, ins, outs, free, _) in enumerate(self.steps):
+            env[f"k{i}"], env[f"a{i}"] = fn, attrs
+            call = f"k{i}(" + ", ".join([f"a{i}"] + [f"s{j}" for j in ins]) + ")"
+            if outs.__class__ is int:
+                call = f"s{outs} = {call}"
+            elif outs:
+                call = "".join(f"s{o}, " for o in outs) + "= " + call
+            if free:
+                call += "; del " + ", ".join(f"s{j}" for j in free)
+            lines.append("    " + call)
+        lines.append("    return [" + ", ".join(f"s{j}" for j in self.fetch_slots) + "]")
+        code = compile("\n".join(lines), "<tensorlet plan>", "exec")
+        exec(code, env)
+        return env["run"], first
 
     @staticmethod
     def _free_after_last_use(steps, keep):
@@ -77,6 +104,25 @@ class Plan:
             st[4] = tuple(f)
 
     def run(self, feed_values):
+        if self.check or numerics.is_enabled():
+            return self._run_loop(feed_values)
+        try:
+            return self._fast(feed_values)
+        except Exception as e:
+            tb = e.__traceback__
+            while tb is not None and tb.tb_frame.f_code.co_filename != "<tensorlet plan>":
+                tb = tb.tb_next
+            if tb is None or not 0 <= tb.tb_lineno - self._first_line < len(self.steps):
+                raise
+            step = self.steps[tb.tb_lineno - self._first_line]
+            if isinstance(e, OpError):
+                if e.op is None:
+                    e.op = step[5]
+                raise
+            local = tb.tb_frame.f_locals
+            raise _kernel_error(step[5], [local.get(f"s{j}") for j in step[2]], e) from e
+
+    def _run_loop(self, feed_values):
         vals = [None] * self.nslots
         for s, v in zip(self.feed_slots, feed_values):
             vals[s] = v
