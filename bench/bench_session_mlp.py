@@ -6,7 +6,9 @@ Trains 784-512-relu-10 with tf.train.AdamOptimizer on random MNIST-shaped batche
 written with core ops only (no Keras), and reports samples/s with the numba Adam kernel and
 with the NumPy update path (TENSORLET_DISABLE_NUMBA=1), measured interleaved (A B A B ...,
 PERF-NOTES.md: this machine has fast and slow phases) with medians and the per-pair ratio.
-Also reports the microseconds of `sess.run(c + 1)` on a constant.
+Samples per CPU-second of this process are shown too: with OPENBLAS_NUM_THREADS=1 they stay
+meaningful when other processes share the cores. Also reports the microseconds of
+`sess.run(c + 1)` on a constant.
 """
 import argparse
 import os
@@ -48,11 +50,13 @@ def batches(n=32, seed=1):
 
 
 def samples_per_second(sess, x, y, train, data, steps):
-    t0 = time.perf_counter()
+    """(samples per wall-clock second, samples per CPU-second of this process)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(steps):
         bx, by = data[i % len(data)]
         sess.run(train, {x: bx, y: by})
-    return steps * BATCH / (time.perf_counter() - t0)
+    return (steps * BATCH / (time.perf_counter() - t0),
+            steps * BATCH / (time.process_time() - c0))
 
 
 def trivial_run_us(n=20000):
@@ -90,12 +94,15 @@ def main():
                 results[p].append(samples_per_second(sess, x, y, train, data, args.steps))
         final = sess.run(loss, {x: data[0][0], y: data[0][1]})
     os.environ.pop("TENSORLET_DISABLE_NUMBA", None)
-    ratios = [a / b for a, b in zip(results["numba"], results["numpy"])]
+    ratios = [a[0] / b[0] for a, b in zip(results["numba"], results["numpy"])]
     print(f"MLP 784-512-relu-10, batch {BATCH}, Adam, Session.run per step "
-          f"({args.rounds} interleaved rounds x {args.steps} steps; final loss {final:.3f})")
+          f"({args.rounds} interleaved rounds x {args.steps} steps; final loss {final:.3f}; "
+          f"load average {os.getloadavg()[0]:.1f})")
     for p, r in results.items():
-        print(f"  {p:6s} update path: median {statistics.median(r):8.0f} samples/s "
-              f"(min {min(r):.0f}, max {max(r):.0f})")
+        wall, cpu = [x[0] for x in r], [x[1] for x in r]
+        print(f"  {p:6s} update path: median {statistics.median(wall):8.0f} samples/s "
+              f"(min {min(wall):.0f}, max {max(wall):.0f}); "
+              f"{statistics.median(cpu):.0f} samples per CPU-second")
     print(f"  numba/numpy per-pair ratio: median {statistics.median(ratios):.3f}")
     print(f"trivial Session.run (constant + 1): {trivial_run_us():.2f} us per call")
 

@@ -33,6 +33,9 @@ from tensorlet import losses, nn  # noqa: F401
 from tensorlet import train  # noqa: F401
 from tensorlet.autodiff import gradients  # noqa: F401
 from tensorlet.runtime.session import InteractiveSession, Session, get_default_session  # noqa
+from tensorlet.eager import (  # noqa: F401
+    GradientTape, TensorSpec, UnconnectedGradients, disable_eager_execution, eager_mode,
+    enable_eager_execution, executing_eagerly, function)
 from tensorlet.ops.math import abs, pow, round  # noqa: F401,A004
 
 __version__ = "0.1.0"

@@ -2,9 +2,15 @@
 
 One generic function (DESIGN.md convention 6): keep the ops on a path from xs to ys, visit them
 in reverse creation order, call each op's rule with the summed gradients of its outputs.
+`backprop` is that function; `gradients` (graph mode) and `GradientTape` (which walks only the
+ops it recorded, `tensorlet.eager.tape`) both call it.
 """
-from tensorlet.framework.graph import Tensor, convert_to_tensor, name_scope
+import operator
+
+from tensorlet.framework.graph import Tensor, convert_to_tensor, get_default_graph, name_scope
 from tensorlet.ops import array, math
+
+_op_of = operator.attrgetter("op")
 
 
 def _as_tensor_list(x):
@@ -15,14 +21,20 @@ def _as_tensor_list(x):
     return [convert_to_tensor(x)]
 
 
-def _differentiable(t):
-    return t.dtype.is_floating and t.value_index not in t.op.opdef.aux_outputs
+def _differentiable(t, producer=_op_of):
+    if not t.dtype.is_floating:
+        return False
+    op = producer(t)
+    return op is None or t.value_index not in op.opdef.aux_outputs
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None,
               colocate_gradients_with_ops=False, gate_gradients=False,
               aggregation_method=None, unconnected_gradients="none"):
     """d(sum ys)/d(x) for each x: a list of tensors, None where x does not affect ys."""
+    if get_default_graph()._eager:
+        raise RuntimeError("tf.gradients is not supported when eager execution is enabled. "
+                           "Use tf.GradientTape instead.")
     ys = _as_tensor_list(ys)
     xs = _as_tensor_list(xs)
     stops = {t for t in _as_tensor_list(stop_gradients)}
@@ -35,45 +47,50 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None,
     for x in xs:
         if not isinstance(x, Tensor):
             raise TypeError(f"gradients: xs must be tensors or variables, got {x!r}")
-
-    xset = set(xs)
     with name_scope(name):
-        between = _ops_between(ys, xs, stops)
-        grads = {}
-        for y, gy in zip(ys, grad_ys):
-            if not _differentiable(y):
-                continue
-            g = array.ones_like(y) if gy is None else convert_to_tensor(gy, dtype=y.dtype)
-            grads.setdefault(y, []).append(g)
-        for op in sorted(between, key=lambda o: o._id, reverse=True):
-            out_grads = [_sum(grads.get(t)) for t in op.outputs]
-            if all(g is None for g in out_grads):
-                continue
-            if op.opdef.grad is None:
-                continue
-            out_grads = [g if g is not None else (array.zeros_like(t) if _differentiable(t)
-                                                   else None)
-                         for g, t in zip(out_grads, op.outputs)]
-            for t, g in zip(op.outputs, out_grads):
-                grads[t] = [g] if g is not None else []
-            needed = [(t.op in between or t in xset) and _differentiable(t)
-                      and t not in stops for t in op.inputs]
-            if not any(needed):
-                continue
-            in_grads = op.opdef.grad(op, out_grads, needed)
-            if len(in_grads) != len(op.inputs):
-                raise RuntimeError(f"gradient rule of {op.type} returned {len(in_grads)} "
-                                   f"gradients for {len(op.inputs)} inputs")
-            for t, g, need in zip(op.inputs, in_grads, needed):
-                if g is not None and need:
-                    grads.setdefault(t, []).append(g)
-        out = []
-        for x in xs:
-            g = _sum(grads.get(x))
-            if g is None and unconnected_gradients == "zero":
-                g = array.zeros_like(x)
-            out.append(g)
+        out = backprop(ys, xs, grad_ys, stops)
+        if unconnected_gradients == "zero":
+            out = [array.zeros_like(x) if g is None else g for g, x in zip(out, xs)]
     return out
+
+
+def backprop(ys, xs, grad_ys, stops=(), producer=_op_of):
+    """The gradients of sum(ys · grad_ys) for each x (None where unconnected).
+
+    `producer(t)` is the op whose rule differentiates through `t`, or None where `t` is a leaf;
+    ops need `inputs`, `outputs`, `opdef`, `type` and an `_id` increasing in creation order.
+    """
+    xset = set(xs)
+    between = _ops_between(ys, xs, stops, producer)
+    grads = {}
+    for y, gy in zip(ys, grad_ys):
+        if not _differentiable(y, producer):
+            continue
+        g = array.ones_like(y) if gy is None else convert_to_tensor(gy, dtype=y.dtype)
+        grads.setdefault(y, []).append(g)
+    for op in sorted(between, key=lambda o: o._id, reverse=True):
+        out_grads = [_sum(grads.get(t)) for t in op.outputs]
+        if all(g is None for g in out_grads):
+            continue
+        if op.opdef.grad is None:
+            continue
+        out_grads = [g if g is not None else (array.zeros_like(t)
+                                              if _differentiable(t, producer) else None)
+                     for g, t in zip(out_grads, op.outputs)]
+        for t, g in zip(op.outputs, out_grads):
+            grads[t] = [g] if g is not None else []
+        needed = [(producer(t) in between or t in xset) and _differentiable(t, producer)
+                  and t not in stops for t in op.inputs]
+        if not any(needed):
+            continue
+        in_grads = op.opdef.grad(op, out_grads, needed)
+        if len(in_grads) != len(op.inputs):
+            raise RuntimeError(f"gradient rule of {op.type} returned {len(in_grads)} "
+                               f"gradients for {len(op.inputs)} inputs")
+        for t, g, need in zip(op.inputs, in_grads, needed):
+            if g is not None and need:
+                grads.setdefault(t, []).append(g)
+    return [_sum(grads.get(x)) for x in xs]
 
 
 def _sum(gs):
@@ -82,19 +99,21 @@ def _sum(gs):
     return gs[0] if len(gs) == 1 else math.add_n(gs)
 
 
-def _ops_between(ys, xs, stops):
+def _ops_between(ys, xs, stops, producer=_op_of):
     """Ops reachable backward from ys that also depend on some x (stopping at stops)."""
     xset = set(xs)
     reach_y = set()
-    stack = [y.op for y in ys]
+    stack = [op for op in map(producer, ys) if op is not None]
     while stack:
         op = stack.pop()
         if op in reach_y:
             continue
         reach_y.add(op)
         for t in op.inputs:
-            if t not in stops and t not in xset and t.op not in reach_y:
-                stack.append(t.op)
+            if t not in stops and t not in xset:
+                src = producer(t)
+                if src is not None and src not in reach_y:
+                    stack.append(src)
     # forward from xs, restricted to reach_y
     depends = {}
 
@@ -106,8 +125,12 @@ def _ops_between(ys, xs, stops):
         for t in op.inputs:
             if t in stops:
                 continue
-            if t in xset or (t.op in reach_y and depends_on_x(t.op)):
+            if t in xset:
                 result = True
+            else:
+                src = producer(t)
+                if src in reach_y and depends_on_x(src):
+                    result = True
         if op.type == "StopGradient":
             result = False
         depends[op] = result

@@ -29,6 +29,8 @@ class GraphKeys:
 class Graph:
     """A dataflow graph: ops in creation order (which is a topological order)."""
 
+    _eager = False  # True for the eager-mode stand-in (tensorlet.eager.context.EagerGraph)
+
     def __init__(self):
         self._ops = []
         self._by_name = {}
@@ -287,6 +289,7 @@ class TensorLike:
 
     __slots__ = ()
     __array_priority__ = 100
+    _eager = False  # True for eager tensors and variables (tensorlet.eager): concrete values
 
     def __add__(self, o): return _m().add(self, o)
     def __radd__(self, o): return _m().add(o, self)
@@ -421,7 +424,8 @@ def reset_default_graph():
     if _default_stack:
         raise AssertionError("Do not use reset_default_graph() inside a `with graph.as_default()`"
                              " block.")
-    _global_graph[0] = Graph()
+    if not _global_graph[0]._eager:  # eager execution, once enabled, stays on (as in TF 2)
+        _global_graph[0] = Graph()
 
 
 def name_scope(name, default_name=None, values=None):
@@ -456,10 +460,12 @@ def get_collection_ref(key):
 def convert_to_tensor(value, dtype=None, name=None, dtype_hint=None):
     """A Tensor for `value`: tensors pass through (dtype checked), variables give their value,
     Python/NumPy values become constants (dtype, else dtype_hint for Python scalars)."""
+    if isinstance(value, Tensor) and value._eager and not get_default_graph()._eager:
+        value = np.asarray(value)  # an eager value used while building a graph: a constant
     if isinstance(value, Tensor):
         if dtype is not None and _dt.as_dtype(dtype) is not value.dtype:
             raise ValueError(f"Tensor conversion requested dtype {_dt.as_dtype(dtype).name} for "
-                             f"tensor {value.name} of dtype {value.dtype.name}")
+                             f"tensor {getattr(value, 'name', value)} of dtype {value.dtype.name}")
         return value
     conv = getattr(value, "_as_graph_tensor", None)
     if conv is not None:

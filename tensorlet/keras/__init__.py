@@ -16,3 +16,4 @@ from tensorlet.keras import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa:
 )
 from tensorlet.keras.layers import Input, Layer  # noqa: F401
 from tensorlet.keras.models import Model, Sequential  # noqa: F401
+from tensorlet.keras import saving  # noqa: F401,E402

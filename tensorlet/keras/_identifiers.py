@@ -15,6 +15,9 @@ def serialize_object(obj, module):
     """Keras 3's dict for an object with `get_config`, or the name of a known function."""
     if obj is None:
         return None
+    if _registered(obj):  # a class or function of keras.saving.register_keras_serializable
+        from tensorlet.keras.saving.serialization import serialize_keras_object
+        return serialize_keras_object(obj)
     if isinstance(obj, types.FunctionType):
         return {"module": module, "class_name": "function", "config": obj.__name__,
                 "registered_name": obj.__name__}
@@ -25,14 +28,20 @@ def serialize_object(obj, module):
             "registered_name": None}
 
 
+def _registered(obj):
+    from tensorlet.keras.saving import registry
+    return registry.is_registered(obj if isinstance(obj, types.FunctionType) else type(obj))
+
+
 def _known(objects):
     return ", ".join(sorted(objects))
 
 
 def deserialize_object(config, objects, kind, custom_objects=None):
     """The object a name or config dict describes, resolved only through `objects`."""
+    from tensorlet.keras.saving import registry  # registered and scoped custom objects
     table = dict(objects)
-    table.update(custom_objects or {})
+    table.update(registry.custom_objects_in_scope(custom_objects))
     if isinstance(config, str):
         if config not in table:
             raise ValueError(f"Unknown {kind} identifier {config!r}. Known {kind}s: "
@@ -43,9 +52,13 @@ def deserialize_object(config, objects, kind, custom_objects=None):
             f"Could not interpret {kind} identifier {config!r}: expected a name or a dict with "
             "'class_name' and 'config'")
     class_name, inner = config["class_name"], config.get("config")
+    registered = config.get("registered_name")
     if class_name == "function":
+        if isinstance(registered, str) and registered in table:
+            return table[registered]
         return deserialize_object(inner, objects, kind, custom_objects)
-    cls = table.get(class_name)
+    cls = table.get(registered) if isinstance(registered, str) else None
+    cls = cls or table.get(class_name)
     if cls is None or not inspect.isclass(cls):
         raise ValueError(f"Unknown {kind} class {class_name!r} in config. Known {kind}s: "
                          f"{_known(table)}")

@@ -10,17 +10,23 @@ __all__ = ["apply", "declare", "OpDef", "register", "binary_operands", "unary_sp
            "broadcast_spec", "as_tensor", "np_dtype_out", "TensorShape"]
 
 
-def _graph_of(inputs):
+def _graph_of(inputs, default):
     for t in inputs:
-        if isinstance(t, TensorLike):  # tensors and variables
+        if isinstance(t, TensorLike) and not t._eager:  # graph tensors and variables
             return t.graph
-    return get_default_graph()
+    return default
 
 
 def apply(op_type, inputs, attrs=None, name=None):
-    """Create an op of a registered type; returns its output (one) or outputs (tuple)."""
-    graph = _graph_of(inputs)
-    if all(isinstance(t, Tensor) for t in inputs):
+    """Create an op of a registered type; returns its output (one) or outputs (tuple).
+
+    In eager mode (the default graph is the eager stand-in) the op runs at once instead:
+    same inference and kernel, EagerTensor outputs (tensorlet.eager.execute)."""
+    default = get_default_graph()
+    if default._eager:
+        return default.execute(op_type, inputs, attrs, name)
+    graph = _graph_of(inputs, default)
+    if all(isinstance(t, Tensor) and not t._eager for t in inputs):
         op = graph.create_op(op_type, inputs, attrs, name)
     else:  # non-tensor inputs become constants in the graph of the tensor inputs (as TF)
         with graph.as_default():
@@ -36,7 +42,7 @@ def declare(op_type, infer, kernel, grad=None, **kw):
 
 
 def as_tensor(x, dtype=None):
-    if isinstance(x, Tensor) and dtype is None:
+    if isinstance(x, Tensor) and dtype is None and not x._eager:
         return x
     return convert_to_tensor(x, dtype=dtype)
 

@@ -20,6 +20,8 @@ lazily; TENSORLET_DISABLE_NUMBA=1 forces the NumPy versions, which the tests als
 A gradient that ties two window elements may pick a different (equally valid) maximum than
 the unfused MaxPoolGrad, because the fused op compares before adding the bias.
 """
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -31,6 +33,7 @@ from . import windows as _win
 from .base import apply, declare
 
 _rng = np.random.default_rng(9)
+_local = threading.local()
 
 
 # -- Geometry -------------------------------------------------------------------------------------
@@ -62,7 +65,7 @@ def _patches_kernel(attrs, x):
     _, pads, pooled_hw = _pooled(attrs, x.shape[1:3])
     view = _patch_view(_win.padded(x, pads), attrs, pooled_hw)
     cols = np.empty(view.shape, x.dtype)
-    np.copyto(cols, view)
+    np.copyto(cols, view)  # one strided copy (a numba gather measured slower)
     ph, pw = attrs["pool"]
     return cols.reshape(ph * pw, -1, cols[0, 0, 0, 0, 0].size)
 
@@ -81,10 +84,22 @@ def _patches_grad_kernel(attrs, dcols):
     return dxp[:, pt:pt + h, pl:pl + w]
 
 
+def _scratch(name, shape, dtype):
+    """A reused per-thread temporary (never returned from a kernel): steady-state steps then
+    allocate no large blocks for it (PERF-NOTES.md, "Memory and allocation")."""
+    bufs = _local.__dict__.setdefault("bufs", {})
+    size = int(np.prod(shape))
+    buf = bufs.get((name, dtype))
+    if buf is None or buf.size < size:
+        buf = bufs[(name, dtype)] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
+
+
 def _conv_pool_kernel(attrs, cols, w, b):
     bsz, p, k = cols.shape
     o = w.shape[3]
-    z = (cols.reshape(bsz * p, k) @ w.reshape(k, o)).reshape(bsz, p, o)
+    z = _scratch("z", (bsz, p, o), cols.dtype)
+    np.matmul(cols.reshape(bsz * p, k), w.reshape(k, o), out=z.reshape(bsz * p, o))
     y = np.empty((p, o), z.dtype)
     idx = np.empty((p, o), np.uint8) if attrs["argmax"] else None
     _k.block_max_bias_relu(z, b, y, idx)
@@ -96,7 +111,7 @@ def _conv_pool_kernel(attrs, cols, w, b):
 def _conv_pool_grad_kernel(attrs, cols, w, y, idx, dy):
     bsz, p, k = cols.shape
     o = w.shape[3]
-    g = np.empty((bsz, p, o), dy.dtype)
+    g = _scratch("g", (bsz, p, o), dy.dtype)
     db = np.empty(o, dy.dtype)
     _k.relu_scatter_blocks(dy.reshape(p, o), y.reshape(p, o), idx.reshape(p, o), g, db)
     g2 = g.reshape(bsz * p, o)

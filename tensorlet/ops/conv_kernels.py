@@ -36,13 +36,16 @@ def _np_block_max_bias_relu(z, b, y, idx):
     np.copyto(y, z[0])
     if idx is not None:
         idx.fill(0)
+        better = np.empty(y.shape, bool)
+        step = np.empty(y.shape, idx.dtype)
     for k in range(1, z.shape[0]):
-        if idx is None:
-            np.maximum(y, z[k], out=y)
-            continue
-        better = np.greater(z[k], y)
-        np.copyto(idx, k, where=better)
-        np.copyto(y, z[k], where=better)
+        if idx is not None:
+            # k exceeds every earlier index, so max(idx, k * better) sets idx = k where z[k]
+            # beats the running maximum (strictly: the first maximum wins), without masks.
+            np.greater(z[k], y, out=better)
+            np.multiply(better, idx.dtype.type(k), out=step)
+            np.maximum(idx, step, out=idx)
+        np.maximum(y, z[k], out=y)
     y += b
     np.maximum(y, y.dtype.type(0), out=y)
 
@@ -114,16 +117,17 @@ def _build():
         nb, p, o = z.shape
         for r in range(p):
             for j in range(o):
-                best = z[0, r, j]
-                arg = 0
-                for k in range(1, nb):
+                y[r, j] = z[0, r, j]
+                idx[r, j] = 0
+            for k in range(1, nb):
+                for j in range(o):
                     v = z[k, r, j]
-                    if v > best:
-                        best = v
-                        arg = k
-                v = best + b[j]
+                    if v > y[r, j]:
+                        y[r, j] = v
+                        idx[r, j] = k
+            for j in range(o):
+                v = y[r, j] + b[j]
                 y[r, j] = v if v > 0 else 0
-                idx[r, j] = arg
 
     @jit
     def block_max_bias_relu_noidx(z, b, y):
@@ -133,9 +137,7 @@ def _build():
                 y[r, j] = z[0, r, j]
             for k in range(1, nb):
                 for j in range(o):
-                    v = z[k, r, j]
-                    if v > y[r, j]:
-                        y[r, j] = v
+                    y[r, j] = max(y[r, j], z[k, r, j])
             for j in range(o):
                 v = y[r, j] + b[j]
                 y[r, j] = v if v > 0 else 0
@@ -149,9 +151,10 @@ def _build():
             for j in range(o):
                 gv = dy[r, j] if y[r, j] > 0 else 0
                 db[j] += gv
-                arg = idx[r, j]
-                for k in range(nb):
-                    g[k, r, j] = gv if k == arg else 0
+                g[0, r, j] = gv
+            for k in range(nb - 1, -1, -1):
+                for j in range(o):
+                    g[k, r, j] = g[0, r, j] if idx[r, j] == k else 0
 
     @jit
     def col2im_add(t, d):
@@ -164,7 +167,7 @@ def _build():
                             for a in range(kh):
                                 for b in range(kw):
                                     for ch in range(c):
-                                        t[dy, dx, i, r, q, a, b, ch] -= d[dy, dx, i, r, q, a, b,
+                                        t[dy, dx, i, r, q, a, b, ch] += d[dy, dx, i, r, q, a, b,
                                                                             ch]
 
     return types.SimpleNamespace(

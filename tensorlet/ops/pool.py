@@ -49,11 +49,15 @@ def _argmax(xp, slices):
     """Index (into `slices`) of the first maximum of each window, as uint16."""
     best = xp[:, slices[0][1], slices[0][2]].copy()
     idx = np.zeros(best.shape, np.uint16)
+    better = np.empty(best.shape, bool)
+    step = np.empty(best.shape, np.uint16)
     for k, (_, rows, cols) in enumerate(slices[1:], 1):
         v = xp[:, rows, cols]
-        better = v > best
-        np.copyto(best, v, where=better)
-        idx[better] = k
+        # k exceeds every earlier index: max(idx, k * better) sets idx = k where v wins.
+        np.greater(v, best, out=better)
+        np.multiply(better, np.uint16(k), out=step)
+        np.maximum(idx, step, out=idx)
+        np.maximum(best, v, out=best)
     return idx
 
 
@@ -64,9 +68,11 @@ def _max_pool_grad_kernel(attrs, x, y, g):
     idx = _argmax(xp, slices)
     gn = _win.to_nhwc(g, fmt)
     dxp = np.zeros(xp.shape, g.dtype)
-    zero = g.dtype.type(0)
+    hit = np.empty(idx.shape, bool)
     for k, (_, rows, cols) in enumerate(slices):
-        dxp[:, rows, cols] += np.where(idx == k, gn, zero)
+        np.equal(idx, k, out=hit)
+        view = dxp[:, rows, cols]
+        np.add(view, gn, out=view, where=hit)
     (pt, _), (pl, _) = pads
     return _win.from_nhwc(dxp[:, pt:pt + xn.shape[1], pl:pl + xn.shape[2]], fmt)
 

@@ -46,149 +46,159 @@ def _build():
         config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
     jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 
+    # Constants are typed like the arrays (a.dtype.type) so float32 stays float32; each inner
+    # loop touches few arrays so that LLVM vectorises it.
+
     @jit
     def lstm_cell(g, cp, cn, m):
         """Gates (i, f, o | c) to sigmoid in place; cn = f*cp + i*c where m, else cp."""
         n, u = cp.shape
+        half = g.dtype.type(0.5)
         for b in range(n):
             gb = g[b]
             for j in range(3 * u):
-                gb[j] = gb[j] * 0.5 + 0.5
+                gb[j] = gb[j] * half + half
+            cb, pb = cn[b], cp[b]
             if not m[b]:
-                cn[b, :] = cp[b, :]
+                cb[:] = pb
                 continue
             for j in range(u):
-                cn[b, j] = gb[u + j] * cp[b, j] + gb[j] * gb[3 * u + j]
+                cb[j] = gb[u + j] * pb[j] + gb[j] * gb[3 * u + j]
 
     @jit
     def lstm_hidden(g, tc, hp, hn, m):
         """hn = o * tanh(c) where m, else hp."""
         n, u = hp.shape
         for b in range(n):
+            hb = hn[b]
             if not m[b]:
-                hn[b, :] = hp[b, :]
+                hb[:] = hp[b]
                 continue
+            gb, tb = g[b], tc[b]
             for j in range(u):
-                hn[b, j] = g[b, 2 * u + j] * tc[b, j]
+                hb[j] = gb[2 * u + j] * tb[j]
 
     @jit
     def lstm_back(g, cp, tc, dh, dc, dz, m):
         """Pre-activation gate gradients dz of one step; dc becomes the carry to step t-1."""
         n, u = cp.shape
+        one = g.dtype.type(1)
         for b in range(n):
-            if not m[b]:
-                dz[b, :] = 0
-                continue
-            gb = g[b]
             zb = dz[b]
-            for j in range(u):
-                i = gb[j]
-                f = gb[u + j]
-                o = gb[2 * u + j]
-                c = gb[3 * u + j]
-                t = tc[b, j]
-                d = dh[b, j]
-                dcb = dc[b, j] + d * o * (1 - t * t)
-                zb[j] = dcb * c * i * (1 - i)
-                zb[u + j] = dcb * cp[b, j] * f * (1 - f)
-                zb[2 * u + j] = d * t * o * (1 - o)
-                zb[3 * u + j] = dcb * i * (1 - c * c)
-                dc[b, j] = dcb * f
+            if not m[b]:
+                zb[:] = 0
+                continue
+            gb, tb, hb, cb, pb = g[b], tc[b], dh[b], dc[b], cp[b]
+            for j in range(u):  # dc += dh * o * tanh'(c); do
+                o, t, d = gb[2 * u + j], tb[j], hb[j]
+                cb[j] += d * o * (one - t * t)
+                zb[2 * u + j] = d * t * o * (one - o)
+            for j in range(u):  # di, dc~
+                i, c, d = gb[j], gb[3 * u + j], cb[j]
+                zb[j] = d * c * i * (one - i)
+                zb[3 * u + j] = d * i * (one - c * c)
+            for j in range(u):  # df, and the carry dc * f
+                f, d = gb[u + j], cb[j]
+                zb[u + j] = d * pb[j] * f * (one - f)
+                cb[j] = d * f
 
     @jit
     def gru_reset(g, r_h, bias_h, rh):
         """z, r to sigmoid in place; rh = recurrent h part + its bias; candidate += r * rh."""
         n, u = rh.shape
+        half = g.dtype.type(0.5)
         for b in range(n):
-            gb = g[b]
+            gb, rb, sb = g[b], rh[b], r_h[b]
+            for j in range(2 * u):
+                gb[j] = gb[j] * half + half
             for j in range(u):
-                gb[j] = gb[j] * 0.5 + 0.5
-                r = gb[u + j] * 0.5 + 0.5
-                gb[u + j] = r
-                v = r_h[b, j] + bias_h[j]
-                rh[b, j] = v
-                gb[2 * u + j] += r * v
+                v = sb[j] + bias_h[j]
+                rb[j] = v
+                gb[2 * u + j] += gb[u + j] * v
 
     @jit
     def gru_reset_before(g, hp, rh):
         """z, r to sigmoid in place; rh = r * h(t-1) (the reset state fed to the h GEMM)."""
         n, u = hp.shape
+        half = g.dtype.type(0.5)
         for b in range(n):
-            gb = g[b]
+            gb, rb, pb = g[b], rh[b], hp[b]
+            for j in range(2 * u):
+                gb[j] = gb[j] * half + half
             for j in range(u):
-                gb[j] = gb[j] * 0.5 + 0.5
-                r = gb[u + j] * 0.5 + 0.5
-                gb[u + j] = r
-                rh[b, j] = r * hp[b, j]
+                rb[j] = gb[u + j] * pb[j]
 
     @jit
     def gru_hidden(g, hp, hn, m):
         """hn = hh + z * (hp - hh) where m, else hp."""
         n, u = hp.shape
         for b in range(n):
+            hb, pb = hn[b], hp[b]
             if not m[b]:
-                hn[b, :] = hp[b, :]
+                hb[:] = pb
                 continue
+            gb = g[b]
             for j in range(u):
-                hh = g[b, 2 * u + j]
-                hn[b, j] = hh + g[b, j] * (hp[b, j] - hh)
+                hh = gb[2 * u + j]
+                hb[j] = hh + gb[j] * (pb[j] - hh)
 
     @jit
     def gru_back(g, hp, rh, dh, dr, dhh, dhp, m):
         """reset_after: dr = grads of the recurrent GEMM output (z, r, r*dhh), dhh = grad of
         the candidate pre-activation, dhp = the direct part of the grad to h(t-1)."""
         n, u = hp.shape
+        one = g.dtype.type(1)
         for b in range(n):
+            rb, ab, qb, db = dr[b], dhh[b], dhp[b], dh[b]
             if not m[b]:
-                dr[b, :] = 0
-                dhh[b, :] = 0
-                dhp[b, :] = dh[b, :]
+                rb[:] = 0
+                ab[:] = 0
+                qb[:] = db
                 continue
-            gb = g[b]
-            for j in range(u):
-                z = gb[j]
-                r = gb[u + j]
-                hh = gb[2 * u + j]
-                d = dh[b, j]
-                a = d * (1 - z) * (1 - hh * hh)
-                dhh[b, j] = a
-                dr[b, j] = d * (hp[b, j] - hh) * z * (1 - z)
-                dr[b, u + j] = a * rh[b, j] * r * (1 - r)
-                dr[b, 2 * u + j] = a * r
-                dhp[b, j] = d * z
+            gb, pb, sb = g[b], hp[b], rh[b]
+            for j in range(u):  # candidate, z, direct
+                z, hh, d = gb[j], gb[2 * u + j], db[j]
+                ab[j] = d * (one - z) * (one - hh * hh)
+                rb[j] = d * (pb[j] - hh) * z * (one - z)
+                qb[j] = d * z
+            for j in range(u):  # r, and the recurrent h part
+                r, a = gb[u + j], ab[j]
+                rb[u + j] = a * sb[j] * r * (one - r)
+                rb[2 * u + j] = a * r
 
     @jit
     def gru_back_before1(g, hp, dh, dz, dhp, m):
         """reset_before, first half: dz gets z and candidate pre-activation grads."""
         n, u = hp.shape
+        one = g.dtype.type(1)
         for b in range(n):
+            zb, qb, db = dz[b], dhp[b], dh[b]
             if not m[b]:
-                dz[b, :] = 0
-                dhp[b, :] = dh[b, :]
+                zb[:] = 0
+                qb[:] = db
                 continue
-            gb = g[b]
+            gb, pb = g[b], hp[b]
             for j in range(u):
-                z = gb[j]
-                hh = gb[2 * u + j]
-                d = dh[b, j]
-                dz[b, j] = d * (hp[b, j] - hh) * z * (1 - z)
-                dz[b, 2 * u + j] = d * (1 - z) * (1 - hh * hh)
-                dhp[b, j] = d * z
+                z, hh, d = gb[j], gb[2 * u + j], db[j]
+                zb[j] = d * (pb[j] - hh) * z * (one - z)
+                zb[2 * u + j] = d * (one - z) * (one - hh * hh)
+                qb[j] = d * z
 
     @jit
     def gru_back_before2(g, hp, drh, dz, dhp, m):
         """reset_before, second half: from drh = grad of r*h(t-1), the r grad and the h part."""
         n, u = hp.shape
+        one = g.dtype.type(1)
         for b in range(n):
+            zb = dz[b]
             if not m[b]:
-                dz[b, u:2 * u] = 0
+                zb[u:2 * u] = 0
                 continue
-            gb = g[b]
+            gb, pb, eb, qb = g[b], hp[b], drh[b], dhp[b]
             for j in range(u):
-                r = gb[u + j]
-                d = drh[b, j]
-                dz[b, u + j] = d * hp[b, j] * r * (1 - r)
-                dhp[b, j] += d * r
+                r, d = gb[u + j], eb[j]
+                zb[u + j] = d * pb[j] * r * (one - r)
+                qb[j] += d * r
 
     return _Namespace(lstm_cell=lstm_cell, lstm_hidden=lstm_hidden, lstm_back=lstm_back,
                       gru_reset=gru_reset, gru_reset_before=gru_reset_before,

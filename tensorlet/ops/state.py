@@ -98,6 +98,13 @@ def _assign_op(op_type, ref, value, name, validate_shape=True):
 class Variable(TensorLike):
     """A mutable tensor whose value lives in each Session (TF 1.x graph semantics)."""
 
+    def __new__(cls, *args, **kwargs):
+        # In eager mode (and while tf.function traces) a variable holds its own value.
+        if getattr(get_default_graph(), "lifts_variables", False):
+            from tensorlet.eager.variables import eager_class
+            return object.__new__(eager_class(cls))
+        return object.__new__(cls)
+
     def __init__(self, initial_value=None, trainable=True, collections=None, validate_shape=True,
                  name=None, dtype=None, constraint=None, shape=None, **_kw):
         if initial_value is None:

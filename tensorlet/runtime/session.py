@@ -20,10 +20,12 @@ _default_sessions = []
 class Session:
     """`with tf.Session() as sess: sess.run(fetches, feed_dict)` (TF 1.x semantics)."""
 
-    def __init__(self, target="", graph=None, config=None):
+    def __init__(self, target="", graph=None, config=None, context=None):
         self.graph = graph if graph is not None else get_default_graph()
         tune_allocator()
-        self._ctx = RunContext()
+        # `context`: the RunContext holding variable values and random streams; a graph
+        # traced by tf.function runs with the eager context, sharing its variables.
+        self._ctx = context if context is not None else RunContext()
         self._plans = collections.OrderedDict()
         self._closed = False
         self._last_version = None
@@ -62,6 +64,11 @@ class Session:
         """Evaluate `fetches` (tensor, op, name, variable, or nested list/tuple/dict thereof)."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        if self.graph._eager:
+            raise RuntimeError(
+                "Session.run is not available in eager mode: ops have already run and tensors "
+                "hold their values (call .numpy()). To run a graph, build it inside "
+                "`with tf.Graph().as_default() as g:` and use tf.Session(graph=g).")
         flat, rebuild = _flatten_fetches(fetches, self.graph)
         feeds = _prepare_feeds(feed_dict, self.graph)
         self._watch_growth()

@@ -12,7 +12,8 @@
 import contextlib
 import math
 import os
-import tempfile
+import secrets
+import shutil
 import zipfile
 
 import numpy as np
@@ -41,9 +42,18 @@ def atomic_path(path):
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"Cannot save to {path!r}: the directory {directory!r} does not "
                                 "exist.")
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
-    os.close(fd)
+    for _ in range(100):  # a fresh name, created with the usual permissions (umask applies)
+        tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"Cannot create a temporary file beside {path!r}.")
+    if os.path.exists(path):
+        with contextlib.suppress(OSError):
+            shutil.copymode(path, tmp)
     try:
         yield tmp
         with open(tmp, "rb+") as f:

@@ -19,8 +19,9 @@ def test_demo_reaches_95_percent():
     assert loss < 0.3
 
 
-def _train(seed):
-    keras.backend.clear_session()
+def _train(seed, clear=True):
+    if clear:
+        keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     (x, y), _ = demo.load_digits()
     model = demo.build_model()
@@ -36,6 +37,16 @@ def test_same_seed_gives_bitwise_identical_fits():
     assert all(np.array_equal(a, b) for a, b in zip(w1, w2))
     w3, _ = _train(124)
     assert not all(np.array_equal(a, b) for a, b in zip(w1, w3))
+
+
+def test_same_seed_repeats_in_one_session_too():
+    """As in Keras 3, without clear_session: the second model's ops sit elsewhere in the
+    graph, yet its initial weights, dropout masks and shuffling repeat."""
+    keras.backend.clear_session()
+    w1, h1 = _train(5, clear=False)
+    w2, h2 = _train(5, clear=False)
+    assert h1 == h2
+    assert all(np.array_equal(a, b) for a, b in zip(w1, w2))
 
 
 def test_python_m_tensorlet_demo_prints_accuracy_and_summary():

@@ -24,6 +24,10 @@ def two_in_two_out():
     return keras.Model([a, b], [cls, reg])
 
 
+def _relu(z):
+    return np.maximum(z, 0)
+
+
 def _reference(model, xa, xb):
     """The same computation in NumPy from the model's weights."""
     w = {layer.name: layer.get_weights() for layer in model.layers if layer.weights}
@@ -32,8 +36,7 @@ def _reference(model, xa, xb):
         k, bias = w[name]
         z = x @ k + bias
         return act(z) if act else z
-    relu = (lambda z: np.maximum(z, 0))
-    h = dense("shared", dense("proj", xa), relu) + 2 * dense("shared", xb, relu)
+    h = dense("shared", dense("proj", xa), _relu) + 2 * dense("shared", xb, _relu)
     logits = dense("cls", h)
     e = np.exp(logits - logits.max(1, keepdims=True))
     return e / e.sum(1, keepdims=True), dense("reg", h)

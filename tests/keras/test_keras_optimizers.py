@@ -206,10 +206,10 @@ def test_variables_names_and_order():
     opt = optimizers.Adam(amsgrad=True)
     with K.get_graph().as_default():
         opt.apply_gradients(zip(grads, [w, b]))
-    assert [v.name for v in opt.variables] == [
+    assert [v.name for v in opt.variables] == [  # Keras 3's order: m and v interleaved
         "adam/iteration:0", "adam/learning_rate:0",
-        "adam/dense_kernel_momentum:0", "adam/dense_bias_momentum:0",
-        "adam/dense_kernel_velocity:0", "adam/dense_bias_velocity:0",
+        "adam/dense_kernel_momentum:0", "adam/dense_kernel_velocity:0",
+        "adam/dense_bias_momentum:0", "adam/dense_bias_velocity:0",
         "adam/dense_kernel_velocity_hat:0", "adam/dense_bias_velocity_hat:0"]
     assert opt.variables[0].dtype == tf.int64
     assert all(not v.trainable for v in opt.variables)

@@ -2,7 +2,8 @@
 from .callback import Callback, CallbackList, History, ProgbarLogger
 from .misc import CSVLogger, LambdaCallback, LearningRateScheduler, TerminateOnNaN
 from .monitor import EarlyStopping, ModelCheckpoint, MonitorCallback, ReduceLROnPlateau
+from tensorlet.keras.saving.backup import BackupAndRestore  # noqa: E402,F401
 
-__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
+__all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
            "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback",
            "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN"]

@@ -8,6 +8,7 @@ plan per (input shapes without the batch axis, dtypes, training), so calling it 
 grows the graph.
 """
 import collections
+import functools
 import inspect
 
 import numpy as np
@@ -16,13 +17,27 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import Tensor
 from tensorlet.keras import backend, tree
 from tensorlet.keras.layers import node as _node
-from tensorlet.keras.layers.input_spec import assert_input_compatibility, shape_str
-from tensorlet.ops.array import identity, placeholder
+from tensorlet.keras.layers.input_spec import assert_input_compatibility
+from tensorlet.keras.layers.layer_utils import (
+    as_tuple,
+    broadcast_masks,
+    freeze,
+    fresh_outputs,
+    get_object,
+    is_shape_list,
+    pop_input_shape_kwargs,
+    serialize_object,
+    standardize_data,
+    to_array,
+)
+from tensorlet.ops.array import placeholder
 from tensorlet.ops.math import cast
 from tensorlet.ops.state import Variable
 
 _EAGER_CACHE_SIZE = 32
-_INPUT_SHAPE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
+# Attributes that hold bookkeeping, never sub-layers (skipped when looking for sub-layers).
+_NOT_TRACKED = frozenset({"_eager_cache", "_inbound_nodes", "_functions", "_compile_state",
+                          "_own_weights", "_weight_losses", "_call_losses", "history"})
 
 
 class Layer:
@@ -30,7 +45,7 @@ class Layer:
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
                  name=None, **kwargs):
-        self._input_shape_arg = _pop_input_shape_kwargs(kwargs)
+        self._input_shape_arg = pop_input_shape_kwargs(kwargs)
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to "
                              f"{type(self).__name__}: {kwargs}")
@@ -44,7 +59,7 @@ class Layer:
         self._trainable = bool(trainable)
         self._dtype = backend.standardize_dtype(dtype)
         self.autocast = autocast
-        self.activity_regularizer = _get("regularizers", activity_regularizer)
+        self.activity_regularizer = get_object("regularizers", activity_regularizer)
         self.input_spec = None
         # As in Keras 3: a layer that defines compute_mask supports masking.
         self.supports_masking = type(self).compute_mask is not Layer.compute_mask
@@ -58,6 +73,14 @@ class Layer:
         params = inspect.signature(self.call).parameters
         self._call_has_training = "training" in params
         self._call_has_mask = "mask" in params
+
+    def __init_subclass__(cls, **kwargs):
+        """Wrap each subclass's `build` (as Keras 3 does): a direct `layer.build(shape)` call
+        builds in the layer's graph and records `built` and the input shape."""
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_build_wrapper", False):
+            cls.build = _wrap_build(build)
 
     # -- dtype, trainable ---------------------------------------------------------------------
     @property
@@ -95,7 +118,8 @@ class Layer:
         out = [self] if include_self else []
 
         def visit(layer):
-            for child in _layers_in(vars(layer).values()):
+            values = [v for k, v in vars(layer).items() if k not in _NOT_TRACKED]
+            for child in _layers_in(values):
                 if id(child) not in seen:
                     seen.add(id(child))
                     out.append(child)
@@ -119,13 +143,13 @@ class Layer:
         if kwargs:
             raise TypeError(f"add_weight() of layer '{self.name}' got unexpected arguments "
                             f"{sorted(kwargs)}")
-        shape = () if shape is None else tuple(int(d) for d in _as_tuple(shape))
+        shape = () if shape is None else tuple(int(d) for d in as_tuple(shape))
         dtype = backend.standardize_dtype(dtype or self._dtype)
         if initializer is None:
             initializer = "glorot_uniform" if _dt.as_dtype(dtype).is_floating else "zeros"
-        init = _get("initializers", initializer)
-        regularizer = _get("regularizers", regularizer)
-        constraint = _get("constraints", constraint)
+        init = _with_seed(get_object("initializers", initializer))
+        regularizer = get_object("regularizers", regularizer)
+        constraint = get_object("constraints", constraint)
         name = name or "variable"
         graph = self._graph or backend.get_graph()
         self._graph = graph
@@ -278,12 +302,12 @@ class Layer:
                 kwargs["training"] = ctx.training
             self._call_losses = []
             outputs = self.call(first, *args[1:], **kwargs)
-            outputs = _fresh_outputs(outputs, tensors)
+            outputs = fresh_outputs(outputs, tensors)
             if self.activity_regularizer is not None:
                 self._add_activity_losses(outputs)
             if self.supports_masking:
                 out_mask = self.compute_mask(first, previous_mask)
-                for t, m in zip(tree.flatten(outputs), _broadcast_masks(out_mask, outputs)):
+                for t, m in zip(tree.flatten(outputs), broadcast_masks(out_mask, outputs)):
                     _node.set_mask(t, m)
         if record:
             _node.Node(self, (first,) + tuple(args[1:]), explicit, outputs)
@@ -337,10 +361,17 @@ class Layer:
             return self.compute_dtype
         return _dt.as_dtype(array.dtype).name
 
+    def _static_batch(self):
+        """Whether calls on arrays keep the batch size static: a layer built for a fixed batch
+        size (a stateful RNN, or `batch_input_shape=`) gets placeholders of that size."""
+        shapes = self._build_shapes
+        return isinstance(shapes, tuple) and bool(shapes) and isinstance(shapes[0], int)
+
     def _eager_array_call(self, x, training):
         """The common case `layer(array)`, keyed without walking structures."""
         dtype = self._eager_input_dtype(0, x)
-        key = ("<one array>", x.shape[1:] if x.ndim else None, dtype, training)
+        batch = x.shape[0] if x.ndim and self._static_batch() else None
+        key = ("<one array>", x.shape[1:] if x.ndim else None, batch, dtype, training)
         entry = self._eager_cache.get(key)
         if entry is None:
             struct = ((x,), {})
@@ -358,16 +389,17 @@ class Layer:
 
     def _eager_call(self, args, kwargs):
         training = kwargs.pop("training", None)
-        args = (_standardize_data(args[0]),) + tuple(args[1:])
-        struct = tree.map_structure(_to_array, (args, kwargs))
+        args = (standardize_data(args[0]),) + tuple(args[1:])
+        struct = tree.map_structure(to_array, (args, kwargs))
         leaves = tree.flatten(struct)
         arrays = [v for v in leaves if isinstance(v, np.ndarray)]
         if not arrays:
             raise ValueError(f"Layer '{self.name}' was called without any array or tensor "
                              f"input: {args!r:.100}")
         dtypes = [self._eager_input_dtype(i, a) for i, a in enumerate(arrays)]
-        key = (_freeze(tree.map_structure(
-            lambda v: ("<array>", v.shape[1:] if v.ndim else None)
+        static = self._static_batch()
+        key = (freeze(tree.map_structure(
+            lambda v: ("<array>", v.shape if static or not v.ndim else v.shape[1:])
             if isinstance(v, np.ndarray) else v, struct)), tuple(dtypes), training)
         entry = self._eager_cache.get(key)
         if entry is None:
@@ -386,9 +418,12 @@ class Layer:
         if self._graph is not None and self._graph is not graph:
             raise ValueError(f"Layer '{self.name}' was built in a graph of your own (TF 1.x "
                              "style); call it on that graph's tensors, not on NumPy arrays.")
+        batch = None
+        if self._static_batch():
+            batch = arrays[0].shape[0] if arrays[0].ndim else None
         with graph.as_default(), graph.name_scope(None):
-            phs = [placeholder(dt, (None,) + a.shape[1:] if a.ndim else (), name=f"{self.name}_in")
-                   for a, dt in zip(arrays, dtypes)]
+            phs = [placeholder(dt, (batch,) + a.shape[1:] if a.ndim else (),
+                               name=f"{self.name}_in") for a, dt in zip(arrays, dtypes)]
         it = iter(phs)
         args, kwargs = tree.map_structure(
             lambda v: next(it) if isinstance(v, np.ndarray) else v, struct)
@@ -401,12 +436,12 @@ class Layer:
     # -- shapes, config, misc -------------------------------------------------------------
     def compute_output_shape(self, input_shape):
         """The output shape for `input_shape`, found by tracing the layer once per shape."""
-        key = ("<shape>", _freeze(input_shape))
+        key = ("<shape>", freeze(input_shape))
         entry = self._eager_cache.get(key)
         if entry is None:
             graph = self._graph or backend.get_graph()
             with graph.as_default(), graph.name_scope(None):
-                if _is_shape_list(input_shape):
+                if is_shape_list(input_shape):
                     phs = [placeholder(self.compute_dtype, s) for s in input_shape]
                 else:
                     phs = placeholder(self.compute_dtype, tuple(input_shape))
@@ -419,7 +454,8 @@ class Layer:
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy}
         if self.activity_regularizer is not None:
-            config["activity_regularizer"] = _serialize("regularizers", self.activity_regularizer)
+            config["activity_regularizer"] = serialize_object("regularizers",
+                                                              self.activity_regularizer)
         return config
 
     @classmethod
@@ -463,38 +499,41 @@ class Layer:
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _get(module, identifier):
-    """`keras.<module>.get(identifier)` (None stays None)."""
-    if identifier is None:
-        return None
-    import importlib
-    return importlib.import_module(f"tensorlet.keras.{module}").get(identifier)
+def _wrap_build(build):
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        graph = self._graph or backend.get_graph()
+        self._graph = graph
+        with graph.as_default():
+            out = build(self, *args, **kwargs)
+        self.built = True
+        shape = args[0] if args else kwargs.get("input_shape")
+        if shape is not None and self._build_shapes is None:
+            self._build_shapes = tuple(shape) if isinstance(shape, list) and not \
+                is_shape_list(shape) else shape
+        return out
+    wrapper._build_wrapper = True
+    return wrapper
 
 
-def _serialize(module, obj):
-    """Keras 3's serialised form of an activation/initializer/regularizer/constraint."""
-    if obj is None:
-        return None
-    import importlib
-    return importlib.import_module(f"tensorlet.keras.{module}").serialize(obj)
+def _with_seed(init):
+    """An unseeded random initializer gets a seed drawn from Python's `random` for this weight
+    (Keras 3's rule), so `set_random_seed` repeats a model's initial weights even when the same
+    Keras graph already holds other ops; the layer's config keeps the unseeded initializer."""
+    if getattr(init, "seed", 0) is None and hasattr(init, "get_config"):
+        config = dict(init.get_config())
+        if "seed" in config:
+            config["seed"] = backend.make_default_seed()
+            return type(init).from_config(config)
+    return init
 
 
-def _pop_input_shape_kwargs(kwargs):
-    """(batch) input shape given as `input_shape=`/`input_dim=`/`batch_input_shape=`."""
-    found = {k: kwargs.pop(k) for k in _INPUT_SHAPE_KWARGS if k in kwargs}
-    if "batch_input_shape" in found:
-        return tuple(found["batch_input_shape"])
-    if "input_shape" in found:
-        return (found.get("batch_size"),) + tuple(_as_tuple(found["input_shape"]))
-    if "input_dim" in found:
-        return (found.get("batch_size"), int(found["input_dim"]))
-    return None
 
 
-def _as_tuple(shape):
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
-    return tuple(shape)
+
+
+
+
 
 
 def _layers_in(values):
@@ -511,62 +550,16 @@ def _unwrap_variable(x):
     return x._as_graph_tensor() if isinstance(x, Variable) else x
 
 
-def _fresh_outputs(outputs, inputs):
-    """Outputs that are new tensors: an input passed through unchanged is wrapped in identity,
-    so that each tensor records the one layer call that produced it."""
-    ids = {id(t) for t in inputs}
-    return tree.map_structure(
-        lambda t: identity(t) if isinstance(t, Tensor) and id(t) in ids else t, outputs)
 
 
-def _broadcast_masks(mask, outputs):
-    n = len(tree.flatten(outputs))
-    if isinstance(mask, (list, tuple)) and len(mask) == n:
-        return list(mask)
-    return [mask] * n
 
 
-def _to_array(v):
-    """A NumPy array for array-like leaves (lists of numbers, scalars stay Python values)."""
-    if isinstance(v, np.ndarray):
-        return v
-    if isinstance(v, (np.generic,)):
-        return np.asarray(v)
-    if hasattr(v, "__array__") and not isinstance(v, (str, bytes)):
-        return np.asarray(v)
-    return v
 
 
-def _freeze(x):
-    """A hashable key for a nested structure of hashable leaves."""
-    if isinstance(x, dict):
-        return tuple((k, _freeze(x[k])) for k in sorted(x))
-    if isinstance(x, (list, tuple)):
-        return (type(x).__name__,) + tuple(_freeze(v) for v in x)
-    try:
-        hash(x)
-    except TypeError:
-        raise TypeError(f"Cannot call a layer on NumPy data with the unhashable argument "
-                        f"{x!r:.80}; pass tensors or hashable Python values.") from None
-    return x
 
 
-def _is_shape_list(shape):
-    """Whether `shape` is a list of shapes (several inputs) rather than one shape."""
-    return isinstance(shape, (list, tuple)) and bool(shape) and all(
-        isinstance(s, (list, tuple)) or s is None for s in shape) and any(
-        isinstance(s, (list, tuple)) for s in shape)
 
 
-def _standardize_data(x):
-    """Nested Python numbers become one array; lists of arrays stay lists (several inputs)."""
-    if isinstance(x, (list, tuple)) and x and all(
-            isinstance(v, (int, float, bool, np.number)) or (
-                isinstance(v, (list, tuple)) and not any(
-                    isinstance(u, np.ndarray) or hasattr(u, "shape") for u in tree.flatten(v)))
-            for v in x):
-        return np.asarray(x)
-    return x
 
 
-__all__ = ["Layer", "shape_str"]
+__all__ = ["Layer"]

@@ -7,7 +7,8 @@ which runs plans compiled once per data signature by `plans` (DESIGN.md rule 3).
 from tensorlet.framework.traceback_utils import filter_traceback
 from tensorlet.keras import backend, tree
 from tensorlet.keras.layers import node as _node
-from tensorlet.keras.layers.layer import Layer, _is_shape_list
+from tensorlet.keras.layers.layer import Layer
+from tensorlet.keras.layers.layer_utils import is_shape_list
 from tensorlet.ops.array import placeholder
 
 
@@ -99,7 +100,7 @@ class Model(Layer):
         graph = backend.get_graph()
         dtype = self.compute_dtype
         with graph.as_default(), graph.name_scope(None):
-            if _is_shape_list(input_shape):
+            if is_shape_list(input_shape):
                 phs = [placeholder(dtype, tuple(s)) for s in input_shape]
             elif isinstance(input_shape, dict):
                 phs = {k: placeholder(dtype, tuple(s)) for k, s in input_shape.items()}
@@ -216,6 +217,39 @@ class Model(Layer):
         from tensorlet.keras.models import summary
         summary.print_summary(self, line_length=line_length, positions=positions,
                               print_fn=print_fn, show_trainable=show_trainable)
+
+    # -- saving (tensorlet.keras.saving) -----------------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save architecture, weights and optimizer state: `.keras` (or legacy `.h5`)."""
+        from tensorlet.keras.saving import keras_zip
+        keras_zip.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights (and optimizer state) to a `.weights.h5` file."""
+        from tensorlet.keras.saving import weights_h5
+        weights_h5.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load weights from `.weights.h5`, `.keras` or legacy `.h5` (`by_name=True`)."""
+        from tensorlet.keras.saving import keras_zip
+        keras_zip.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's Keras 3 config as a JSON string (`keras.models.model_from_json`)."""
+        import json
+
+        from tensorlet.keras.saving import serialization
+        return json.dumps(serialization.serialize_keras_object(self), **kwargs)
+
+    def get_compile_config(self):
+        if self._compile_state is None:
+            return None
+        from tensorlet.keras.saving import compile_config
+        return compile_config.get_compile_config(self)
+
+    def compile_from_config(self, config):
+        from tensorlet.keras.saving import compile_config
+        compile_config.compile_from_config(self, config)
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}

@@ -68,7 +68,8 @@ def _placeholders(specs, prefix):
 
 
 def x_specs(model):
-    return [((None,) + tuple(shape[1:]), dtype) for shape, dtype in model._input_signature]
+    """Placeholder specs of the model inputs (a fixed batch size of the input is kept)."""
+    return [(tuple(shape), dtype) for shape, dtype in model._input_signature]
 
 
 def array_specs(arrays, float_dtype="float32"):

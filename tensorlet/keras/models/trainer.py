@@ -108,8 +108,8 @@ def _logged(name):
 def _nan_message(names, values, epoch, batch):
     bad = [n for n, v in zip(names[1:], values[1:]) if not math.isfinite(float(v))]
     term = ", ".join(repr(n) for n in bad) if bad else "'loss'"
-    where = f"epoch {epoch + 1}, batch {batch}" if epoch is not None else f"batch {batch}"
-    return (f"The loss became {float(values[0])} at {where} (non-finite loss term: {term}). "
+    return (f"The loss became {float(values[0])} at epoch {epoch + 1}, batch {batch} "
+            f"(non-finite loss term: {term}). "
             "Training was stopped; check the learning rate, the data (NaN/Inf inputs or "
             "labels) and the loss (e.g. log of 0). Pass on_nan='continue' to keep going or "
             "on_nan='raise' to raise instead.")
@@ -143,6 +143,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     state = model._compile_state
     model.stop_training = False
     cbs.on_train_begin()
+    initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch  # BackupAndRestore
     logs = {}
     for epoch in range(initial_epoch, epochs):
         state.reset()

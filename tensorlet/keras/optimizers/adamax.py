@@ -51,8 +51,9 @@ class Nadam(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._momentums = self.add_optimizer_variables(var_list, "momentum")
-        self._velocities = self.add_optimizer_variables(var_list, "velocity")
+        # Interleaved per variable (m, v, m, v, ...), in Keras 3's order (saved files).
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
         self._u_product = self.add_variable((), initializer="ones", dtype=var_list[0].dtype,
                                             name="u_product")
 

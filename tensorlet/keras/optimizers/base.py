@@ -185,9 +185,12 @@ class Optimizer:
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
         """A variable shaped like `reference_variable`, named '<its path>_<name>'."""
         base = getattr(reference_variable, "path", None) or reference_variable.op.name
-        name = base.replace("/", "_").replace(":", "_") + "_" + (name or "var")
-        return self.add_variable(reference_variable.shape.as_list(), initializer,
-                                 reference_variable.dtype, name=name)
+        slot = name or "var"
+        name = base.replace("/", "_").replace(":", "_") + "_" + slot
+        var = self.add_variable(reference_variable.shape.as_list(), initializer,
+                                reference_variable.dtype, name=name)
+        var.slot_of = (reference_variable, slot)  # for saving in Keras's variable order
+        return var
 
     def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
         """One slot per variable (a list), or for a list of names a tuple of such lists, created

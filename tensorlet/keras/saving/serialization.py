@@ -141,6 +141,11 @@ def _deserialize(config, family):
         return cls
     if inner is None:
         inner = {}
+    from tensorlet.keras.saving import legacy_config
+    if class_name in ("Sequential", "Functional", "Model") or (
+            isinstance(inner, dict) and "input_layers" in inner):
+        inner = legacy_config.normalize_model_config(class_name, inner)
+    inner = legacy_config.drop_unused_keys(inner)
     if not isinstance(inner, dict):
         raise ValueError(f"Expected 'config' to be a dict for {class_name}, got "
                          f"{type(inner).__name__}")
@@ -148,10 +153,16 @@ def _deserialize(config, family):
         raise TypeError(f"Unable to reconstruct an instance of '{class_name}' because the class "
                         "is missing a `from_config()` method.")
     params = inspect.signature(cls.from_config).parameters
-    if "custom_objects" in params:
-        obj = cls.from_config(dict(inner), custom_objects=registry.custom_objects_in_scope())
-    else:
-        obj = cls.from_config(dict(inner))
+    try:
+        if "custom_objects" in params:
+            obj = cls.from_config(dict(inner),
+                                  custom_objects=registry.custom_objects_in_scope())
+        else:
+            obj = cls.from_config(dict(inner))
+    except (ValueError, TypeError) as e:
+        if type(e) not in (ValueError, TypeError):
+            raise
+        raise type(e)(f"{class_name} '{inner.get('name', '?')}': {e}") from e
     build = config.get("build_config")
     if build and hasattr(obj, "build_from_config") and not getattr(obj, "built", True):
         obj.build_from_config(build)
@@ -170,9 +181,7 @@ def _special(class_name, inner, family):
     if class_name == "__lambda__":
         if registry.in_safe_mode():
             raise ValueError(registry.code_refusal("This config holds a Python lambda, which"))
-        raise ValueError("This config holds a Python lambda (marshalled bytecode); tensorlet "
-                         "does not load bytecode from files even with safe_mode=False. Pass "
-                         "the function through `custom_objects` instead.")
+        return _load_lambda(inner)
     if class_name == "__numpy__":
         return _numpy_literal(inner)
     if class_name == "__tensor__":
@@ -186,6 +195,36 @@ def _special(class_name, inner, family):
     if class_name == "__keras_tensor__":
         return {"class_name": class_name, "config": inner}
     return _NOT_SPECIAL
+
+
+def _load_lambda(inner):
+    """The function of a `__lambda__` config (marshalled bytecode, as Keras writes it); only
+    reached with safe_mode=False, which the caller chose knowing the code will run."""
+    import base64
+    import builtins
+    import marshal
+
+    import tensorlet
+    value = inner.get("value") if isinstance(inner, dict) else None
+    if isinstance(value, (list, tuple)) and len(value) == 3:
+        code, defaults, closure = value
+    elif isinstance(inner, dict):
+        code, defaults, closure = inner.get("code"), inner.get("defaults"), inner.get("closure")
+    else:
+        code = None
+    if not isinstance(code, str):
+        raise ValueError(f"Malformed lambda config: {inner!r:.100}")
+    try:
+        fn_code = marshal.loads(base64.decodebytes(code.encode("ascii")))
+    except (ValueError, EOFError, TypeError) as e:
+        raise ValueError(f"The lambda's bytecode cannot be read (written by another Python "
+                         f"version?): {e}") from None
+    if not isinstance(fn_code, types.CodeType):
+        raise ValueError("The lambda config does not hold Python bytecode.")
+    cells = tuple(types.CellType(c) for c in closure) if closure else None
+    namespace = {"__builtins__": builtins, "keras": tensorlet.keras, "tf": tensorlet, "np": np}
+    return types.FunctionType(fn_code, namespace, fn_code.co_name,
+                              tuple(defaults) if defaults else None, cells)
 
 
 def _numpy_literal(inner):

@@ -7,9 +7,10 @@ from tensorlet.keras import backend
 
 
 def set_random_seed(seed):
-    """Seed Python's `random`, NumPy's global generator and the Keras graph, so that a program
-    that builds and trains the same model twice (after `keras.backend.clear_session()`, or in a
-    new process) gets bitwise identical weights: initialisers, dropout and shuffling."""
+    """Seed Python's `random`, NumPy's global generator and the Keras graph, so that building
+    and training the same model again (in this session or a new process) gives bitwise
+    identical weights: initialisers and dropout draw their seeds from Python's `random` (as in
+    Keras 3) and `fit` shuffles with NumPy's generator."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(  # noqa: TRY004  (Keras raises ValueError here)
             f"Expected `seed` argument to be an integer. Received: seed={seed!r} "
