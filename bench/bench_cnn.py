@@ -8,8 +8,9 @@ cross-entropy (the `cnn` workload of bench/worker.py, whose data this script reu
 runs tensorlet and every peer (PyTorch, Keras on TensorFlow, Keras on JAX, where installed) once,
 each in its own process, one after the other (PERF-NOTES.md: this machine has fast and slow
 phases, so only ratios within a round are compared); the table gives medians over rounds.
-`--variants` adds tensorlet without the conv + pool fusion pass and without numba, to show
-what each contributes; `--profile` prints a cProfile of tensorlet's training steps instead.
+`--variants` adds tensorlet without the conv + pool fusion pass, without numba and with one
+BLAS thread, to show what each contributes; `--profile` prints a cProfile of tensorlet's
+training steps instead.
 """
 import argparse
 import json
@@ -24,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 VARIANTS = {"tensorlet": {}, "tensorlet-unfused": {"TENSORLET_DISABLE_PASSES": "fuse"},
-            "tensorlet-no-numba": {"TENSORLET_DISABLE_NUMBA": "1"}}
+            "tensorlet-no-numba": {"TENSORLET_DISABLE_NUMBA": "1"},
+            "tensorlet-1-blas-thread": {"OPENBLAS_NUM_THREADS": "1"}}
 
 
 def build_model():
@@ -121,7 +123,7 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--variants", action="store_true",
-                   help="also run tensorlet without fusion and without numba")
+                   help="also run tensorlet without fusion, without numba, with 1 BLAS thread")
     p.add_argument("--profile", action="store_true", help="profile tensorlet's training")
     p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)

@@ -36,7 +36,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None,
         raise RuntimeError("tf.gradients is not supported when eager execution is enabled. "
                            "Use tf.GradientTape instead.")
     ys = _as_tensor_list(ys)
-    xs = _as_tensor_list(xs)
+    xs = [] if xs is None else xs if isinstance(xs, (list, tuple)) else [xs]
+    groups = [_source_tensors(x) for x in xs]
+    xs = [t for group in groups for t in group]
     stops = {t for t in _as_tensor_list(stop_gradients)}
     if grad_ys is None:
         grad_ys = [None] * len(ys)
@@ -48,10 +50,27 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None,
         if not isinstance(x, Tensor):
             raise TypeError(f"gradients: xs must be tensors or variables, got {x!r}")
     with name_scope(name):
-        out = backprop(ys, xs, grad_ys, stops)
-        if unconnected_gradients == "zero":
-            out = [array.zeros_like(x) if g is None else g for g, x in zip(out, xs)]
+        flat = backprop(ys, xs, grad_ys, stops)
+        out, i = [], 0
+        for group in groups:
+            gs = [g for g in flat[i:i + len(group)] if g is not None]
+            i += len(group)
+            g = _sum(gs)
+            if g is None and unconnected_gradients == "zero":
+                g = array.zeros_like(group[0])
+            out.append(g)
     return out
+
+
+def _source_tensors(x):
+    """The tensors standing for source `x`: an eager variable read by several ops of the graph
+    being built (a traced function) stands for all of those reads (their gradients add up)."""
+    reads = getattr(x, "_graph_reads", None)
+    if reads is not None:
+        got = reads(get_default_graph())
+        if got:
+            return got
+    return [convert_to_tensor(x)]
 
 
 def backprop(ys, xs, grad_ys, stops=(), producer=_op_of):

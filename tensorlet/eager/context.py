@@ -89,13 +89,11 @@ class EagerGraph(Graph):
 
     def execute(self, op_type, inputs, attrs=None, name=None):
         """Run one op now: its output EagerTensor, or a tuple of them (`ops.base.apply`)."""
-        from .execute import execute
-        outs = execute(op_type, inputs, attrs)[1]
+        outs = _execute(op_type, inputs, attrs)[1]
         return outs[0] if len(outs) == 1 else outs
 
     def create_op(self, op_type, inputs, attrs=None, name=None, dtypes=None):
-        from .execute import create_op
-        return create_op(op_type, inputs, attrs)
+        return _create_op(op_type, inputs, attrs)
 
     def unique_name(self, name, mark_as_used=True):
         return f"{self._name_stack}/{name}" if self._name_stack else name
@@ -128,6 +126,13 @@ class EagerGraph(Graph):
 EAGER_GRAPH = EagerGraph()
 
 
+def shares_eager_state(graph):
+    """Whether `graph` holds eager variables (the eager graph, tf.function traces, the Keras
+    graph in eager mode): all such graphs share one set of variable values, so objects bound to
+    one (optimizers, metrics) can build in whichever of them is current."""
+    return getattr(graph, "lifts_variables", False)
+
+
 def executing_eagerly():
     """Whether ops run at once here (eager mode and no graph being built)."""
     return get_default_graph()._eager
@@ -155,3 +160,5 @@ def eager_mode():
     with EAGER_GRAPH.as_default():
         yield
 
+
+from .execute import create_op as _create_op, execute as _execute  # noqa: E402  (cycle)

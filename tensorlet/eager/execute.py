@@ -21,9 +21,11 @@ from tensorlet.runtime import numerics
 from tensorlet.runtime.passes import _attr_key
 
 from .context import CTX, EAGER_GRAPH
-from .tensor import make
+from .tensor import EagerTensor, make
 
 _ids = itertools.count()
+# read once, like a plan reads it when built: set it before the program starts
+_CHECK_KERNELS = os.environ.get("TENSORLET_CHECK_KERNELS") == "1"
 _MAX_INTERNED = 1024
 _interned = collections.OrderedDict()
 
@@ -62,14 +64,17 @@ class EagerOp:
 def execute(op_type, inputs, attrs=None):
     """Run the op now: (an EagerOp describing the call, the tuple of output EagerTensors)."""
     opdef = op_def(op_type)
-    ins = tuple(_as_input(op_type, i, x) for i, x in enumerate(inputs))
+    ins = []
+    for x in inputs:
+        ins.append(x if x.__class__ is EagerTensor else _as_input(op_type, len(ins), x))
+    ins = tuple(ins)
     attrs = dict(attrs) if attrs else {}
     try:
         specs = opdef.infer(ins, attrs)
     except (ValueError, TypeError) as e:
         shapes = ", ".join(f"{t.shape} {t.dtype.name}" for t in ins)
         raise type(e)(f"{op_type} op: {e} (inputs: {shapes or 'none'})") from None
-    if isinstance(specs, tuple) and len(specs) == 2 and not isinstance(specs[0], tuple) \
+    if specs.__class__ is not list and len(specs) == 2 and not isinstance(specs[0], tuple) \
             and isinstance(specs[1], _dt.DType):
         specs = [specs]
     arrays = [t._value for t in ins]
@@ -81,7 +86,7 @@ def execute(op_type, inputs, attrs=None):
                 out = opdef.kernel(CTX, attrs, *arrays)
             else:
                 out = opdef.kernel(attrs, *arrays)
-    except OpError:
+    except (OpError, AssertionError):
         raise
     except Exception as e:
         shapes = ", ".join(f"{a.dtype}{list(a.shape)}" for a in arrays)
@@ -89,14 +94,16 @@ def execute(op_type, inputs, attrs=None):
                                    f"[{shapes}]: {e}") from e
     outs = out if isinstance(out, tuple) else (out,)
     tensors = []
-    for i, (v, (shape, dtype)) in enumerate(zip(outs, specs)):
-        dtype = _dt.as_dtype(dtype)
+    for v, spec in zip(outs, specs):
+        dtype = spec[1]
+        if dtype.__class__ is not _dt.DType:
+            dtype = _dt.as_dtype(dtype)
         if v.__class__ is not np.ndarray or v.dtype != dtype.np:
             v = np.asarray(v, dtype=dtype.np)
-        tensors.append(make(v, dtype, i, op_type))
+        tensors.append(make(v, dtype, len(tensors), op_type))
     tensors = tuple(tensors)
     op = None
-    if os.environ.get("TENSORLET_CHECK_KERNELS") == "1" or numerics.is_enabled():
+    if _CHECK_KERNELS or numerics.is_enabled():
         op = EagerOp(opdef, attrs, ins, tensors)
         op.traceback = _user_frame()
         _check(op, outs, specs)
@@ -176,7 +183,7 @@ def _check(op, outs, specs):
     """TENSORLET_CHECK_KERNELS=1: outputs against the inferred specs; check_numerics mode."""
     if numerics.is_enabled():
         numerics.check_outputs(op, outs)
-    if os.environ.get("TENSORLET_CHECK_KERNELS") != "1":
+    if not _CHECK_KERNELS:
         return
     for (shape, dtype), v in zip(specs, outs):
         v = np.asarray(v)

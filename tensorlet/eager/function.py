@@ -60,8 +60,10 @@ class TensorSpec:
 
 
 class FuncGraph(Graph):
-    """A graph being traced: variables made in it are eager ones (`created_variables`), and
-    eager variables it reads are kept alive by the trace (`captured_variables`)."""
+    """A graph whose variables are eager ones, shared with eager code (a traced function, and
+    the Keras graph in eager mode): variables made in it (`created_variables`) and the eager
+    variables it reads (`captured_variables`) live as long as it does; `variable_reads` lists
+    each variable's read tensors (its gradient sums over them)."""
 
     lifts_variables = True
 
@@ -70,6 +72,7 @@ class FuncGraph(Graph):
         self.name = name
         self.created_variables = []
         self.captured_variables = {}
+        self.variable_reads = {}
 
 
 def _dtype_of(x):
@@ -173,15 +176,17 @@ class Function:
             return self
         try:
             bound = self._bound.get(instance)
-        except TypeError:  # not weak-referenceable: no cache across calls
-            bound = None
+        except TypeError:  # not weak-referenceable: a plain bound method, traced per call
+            return Function(self.python_function.__get__(instance, owner), self._signature,
+                            self._name, self._reduce_retracing)
         if bound is None:
-            bound = Function(self.python_function.__get__(instance, owner), self._signature,
-                             self._name, self._reduce_retracing)
-            try:
-                self._bound[instance] = bound
-            except TypeError:
-                pass
+            ref, fn = weakref.ref(instance), self.python_function
+
+            @functools.wraps(fn)
+            def method(*args, **kwargs):  # holds the instance weakly (it keys the cache)
+                return fn(ref(), *args, **kwargs)
+            bound = Function(method, self._signature, self._name, self._reduce_retracing)
+            self._bound[instance] = bound
         return bound
 
     def __call__(self, *args, **kwargs):

@@ -12,6 +12,8 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import Tensor
 from tensorlet.framework.shapes import TensorShape
 
+from .context import EAGER_GRAPH
+
 
 class _OpInfo:
     """What `t.op` shows for an eager tensor: the type of the op that produced it (gradient
@@ -59,9 +61,11 @@ class EagerTensor(Tensor):
 
     @property
     def shape(self):
-        if self._shape is None:
-            self._shape = TensorShape(self._value.shape)
-        return self._shape
+        s = self._shape
+        if s is None:  # a concrete shape: a tuple of ints already
+            s = self._shape = TensorShape.__new__(TensorShape)
+            s.dims = self._value.shape
+        return s
 
     def get_shape(self):
         return self.shape
@@ -81,7 +85,6 @@ class EagerTensor(Tensor):
 
     @property
     def graph(self):
-        from .context import EAGER_GRAPH
         return EAGER_GRAPH
 
     @property

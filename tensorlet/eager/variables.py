@@ -134,12 +134,18 @@ class EagerVariable(Variable):
         else:
             t = graph.create_op("VariableV2", [], dict(self._attrs),
                                 name=self._name.rsplit("/", 1)[-1] + "/read").outputs[0]
-            captured = getattr(graph, "captured_variables", None)
-            if captured is not None:
-                captured[id(self)] = self
+            reads = getattr(graph, "variable_reads", None)
+            if reads is not None:
+                graph.captured_variables[id(self)] = self
+                reads.setdefault(id(self), []).append(t)
         for tape in CTX.tapes:
             tape._variable_read(self, t)
         return t
+
+    def _graph_reads(self, graph):
+        """The read ops of this variable in a traced graph (`tf.gradients` sums over them)."""
+        reads = getattr(graph, "variable_reads", None)
+        return list(reads.get(id(self), ())) if reads is not None else []
 
     def _control_op(self):
         return self._as_graph_tensor().op
@@ -257,14 +263,24 @@ _EAGER_CLASSES = {}
 
 
 def eager_class(cls):
-    """The eager counterpart of a Variable class (`Variable.__new__` in eager mode): a
-    subclass such as Keras's variable keeps its own additions over EagerVariable."""
+    """The eager counterpart of a Variable class (`Variable.__new__` in eager mode).
+
+    A subclass (Keras's variables) keeps its additions and its `__init__` (which reaches
+    EagerVariable's), but where it overrides graph-variable behaviour that EagerVariable also
+    defines (how the value is read or written), EagerVariable's version wins."""
     if issubclass(cls, EagerVariable):
         return cls
     if cls is Variable:
         return EagerVariable
     got = _EAGER_CLASSES.get(cls)
     if got is None:
-        got = _EAGER_CLASSES[cls] = type(f"Eager{cls.__name__}", (cls, EagerVariable),
-                                         {"__module__": cls.__module__})
+        mro = cls.__mro__
+        overridden = {k for klass in mro[:mro.index(Variable)] for k in vars(klass)}
+        own = {k: v for k, v in vars(EagerVariable).items()
+               if k in overridden and k not in _KEEP}
+        own["__module__"] = cls.__module__
+        got = _EAGER_CLASSES[cls] = type(f"Eager{cls.__name__}", (cls, EagerVariable), own)
     return got
+
+
+_KEEP = frozenset({"__init__", "__module__", "__doc__", "__dict__", "__weakref__"})

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import Graph, GraphKeys, Tensor
+from tensorlet.framework.graph import Graph, GraphKeys, Tensor, get_default_graph
 from tensorlet.ops.state import Variable
 from tensorlet.runtime.session import Session, get_default_session
 
@@ -91,7 +91,12 @@ def backend():
 def get_graph():
     """The graph that holds Keras objects (created on first use)."""
     if _state.graph is None:
-        _state.graph = Graph()
+        if get_default_graph()._eager:
+            # eager mode: Keras weights are eager variables, which this graph's plans share
+            from tensorlet.eager.function import FuncGraph
+            _state.graph = FuncGraph("keras")
+        else:
+            _state.graph = Graph()
         _state.graph.seed = _state.seed
     return _state.graph
 
@@ -99,7 +104,11 @@ def get_graph():
 def get_session():
     """The session that holds the values of the Keras graph's variables."""
     if _state.session is None:
-        _state.session = Session(graph=get_graph())
+        graph = get_graph()
+        context = None
+        if getattr(graph, "lifts_variables", False):  # runs with the eager variables' values
+            from tensorlet.eager.context import CTX as context
+        _state.session = Session(graph=graph, context=context)
     return _state.session
 
 
@@ -212,6 +221,8 @@ def _graph_of(x):
 
 def get_value(x):
     """The current value of a variable (or tensor) as a NumPy array."""
+    if getattr(x, "_eager", False):  # an eager tensor or variable holds its value
+        return np.array(x)
     return np.asarray(run(x, graph=_graph_of(x)))
 
 
@@ -220,6 +231,8 @@ def batch_get_value(xs):
     xs = list(xs)
     if not xs:
         return []
+    if any(getattr(x, "_eager", False) for x in xs):
+        return [get_value(x) for x in xs]
     g = _graph_of(xs[0])
     if all(_graph_of(x) is g for x in xs):
         return [np.asarray(v) for v in run(xs, graph=g)]
@@ -236,6 +249,9 @@ def set_value(x, value):
                          f"{tuple(x.shape.as_list())} to an array of shape {arr.shape}")
     if arr.dtype.kind in "OUS":
         raise TypeError(f"Cannot set variable {x.name!r} ({x.dtype.name}) to {arr.dtype} data")
+    if x._eager:
+        x.load(arr.astype(x.dtype.np))
+        return
     sess = session_for(x.graph)
     if x.graph is _state.graph:
         _initialize_new_variables(sess)

@@ -162,7 +162,7 @@ def _sizes_dims(t, what, n=4):
 
 def _conv_spec(inputs, attrs):
     x, w = inputs
-    _win.check_window_attrs(attrs, "Conv2D")
+    _win.check_window_attrs(attrs)
     fmt = attrs["data_format"]
     dt = _float_types(x, w)
     n, h, wd, c = _win.nhwc_dims(_dims4(x, "input", fmt), fmt)
@@ -174,7 +174,7 @@ def _conv_spec(inputs, attrs):
 
 def _backprop_input_spec(inputs, attrs):
     sizes, w, dy = inputs
-    _win.check_window_attrs(attrs, "Conv2DBackpropInput")
+    _win.check_window_attrs(attrs)
     fmt = attrs["data_format"]
     dt = _float_types(w, dy)
     fs = _dims4(w, "filter")
@@ -192,7 +192,7 @@ def _backprop_input_spec(inputs, attrs):
 
 def _backprop_filter_spec(inputs, attrs):
     x, sizes, dy = inputs
-    _win.check_window_attrs(attrs, "Conv2DBackpropFilter")
+    _win.check_window_attrs(attrs)
     fmt = attrs["data_format"]
     dt = _float_types(x, dy)
     fs = _sizes_dims(sizes, "filter_sizes")

@@ -132,7 +132,7 @@ def _avg_pool_grad_kernel(attrs, sizes, g):
 
 
 def _check_pool_attrs(attrs):
-    _win.check_window_attrs(attrs, "pool")
+    _win.check_window_attrs(attrs)
     pad = attrs["padding"]
     if isinstance(pad, tuple) and any(p >= k for pair, k in zip(pad, attrs["ksize"])
                                       for p in pair):

@@ -63,7 +63,7 @@ def _bias_shape(cell, attrs, u):
 
 
 def _static(cell, inputs, attrs):
-    """Validate the inputs; returns (B, T, units, dtype)."""
+    """Validate the inputs; returns (B, T, D, units, dtype)."""
     gates, nstates, _ = _CELLS[cell]
     _check_attrs(cell, attrs)
     states, mask = _layout(attrs, nstates)
@@ -96,25 +96,28 @@ def _static(cell, inputs, attrs):
         if not m.shape.is_compatible_with((B, T)):
             raise ValueError(f"mask must have shape (batch, time) = {TensorShape((B, T))}, "
                              f"got {m.shape}")
-    return B, T, u, dt
+    return B, T, D, u, dt
 
 
-def _aux_specs(cell, B, T, u, dt):
+def _aux_specs(cell, B, T, D, u, dt):
+    """XH (T+1, B, D+1+u): per step [x, 1, h(t-1)], last row the final h (see rnn_loops);
+    LSTM: cell states C (T+1, B, u), tanh(c) (T, B, u), gates (T, B, 4u); GRU: the reset
+    recurrent part (T, B, u), gates (T, B, 3u)."""
     T1 = None if T is None else T + 1
-    states = [((T1, B, u), dt)] * (2 if cell == "LSTM" else 1)
+    xh = [((T1, B, None if D is None or u is None else D + 1 + u), dt)]
     if cell == "LSTM":
-        return states + [((T, B, u), dt), ((T, B, 4 * u if u else None), dt)]
+        return xh + [((T1, B, u), dt), ((T, B, u), dt), ((T, B, 4 * u if u else None), dt)]
     if cell == "GRU":
-        return states + [((T, B, u), dt), ((T, B, 3 * u if u else None), dt)]
-    return states
+        return xh + [((T, B, u), dt), ((T, B, 3 * u if u else None), dt)]
+    return xh
 
 
 def _seq_infer(cell):
     def infer(inputs, attrs):
-        B, T, u, dt = _static(cell, inputs, attrs)
+        B, T, D, u, dt = _static(cell, inputs, attrs)
         y = (B, T, u) if attrs["return_sequences"] else (B, u)
         nstates = _CELLS[cell][1]
-        specs = [(y, dt)] + [((B, u), dt)] * nstates + _aux_specs(cell, B, T, u, dt)
+        specs = [(y, dt)] + [((B, u), dt)] * nstates + _aux_specs(cell, B, T, D, u, dt)
         return [(TensorShape(s), d) for s, d in specs]
     return infer
 

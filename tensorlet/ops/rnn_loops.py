@@ -3,8 +3,9 @@ pass needs, and backpropagation through time, for SimpleRNN, LSTM and GRU.
 
 Inside, arrays are time-major in processing order (reversed when go_backwards) and gate
 columns put the recurrent-activation gates first: LSTM (i, f, o, c) from Keras's (i, f, c, o),
-GRU Keras's own (z, r, h). The input projection of all steps is one GEMM into the gate buffer;
-each step's recurrent GEMM writes a scratch block that is added into it. With the default
+GRU Keras's own (z, r, h). The input projection of all steps (bias included) is one GEMM into
+the gate buffer; each step's recurrent GEMM writes a scratch block that is added into it; the
+weight gradients are one GEMM after the backward loop (see `_Seq`). With the default
 activations a step applies np.tanh once to a whole gate block (sigmoid(x) = tanh(x/2)/2 + 1/2,
 the exact factor 1/2 folded into the weights) and the compiled kernels of `rnn_numba` do the
 arithmetic in between; NumPy ufuncs do it when numba is missing or disabled, and for other
@@ -57,18 +58,29 @@ def scale_by_derivative(name, y, g, tmp):
 
 
 class _Seq:
-    """What every loop shares: the time-major input, mask, outputs kept, step flags."""
+    """What every loop shares: the time-major [x, 1, h] buffer, mask, outputs kept, flags.
 
-    def __init__(self, attrs, x, mask, units, gated=True):
+    XH (T+1, B, D+1+u) holds, in row s, the step's input x(s), a 1 (so the bias rides in the
+    projection GEMM) and the state h(s-1) it starts from; row T holds the final state. H is
+    its state columns. The weight gradients then come from ONE GEMM, XH^T dZ = [dW; db; dU].
+    """
+
+    def __init__(self, attrs, x, mask, units, gated=True, XH=None):
         self.B, self.T, self.D = x.shape
         self.u, self.dt = units, x.dtype
-        xt = x.transpose(1, 0, 2)
         mt = None if mask is None else mask.T
         if attrs["go_backwards"]:
-            xt = xt[::-1]
             mt = None if mt is None else mt[::-1]
         self.back = attrs["go_backwards"]
-        self.xt = np.ascontiguousarray(xt)
+        if XH is None:
+            xt = x.transpose(1, 0, 2)
+            XH = np.empty((self.T + 1, self.B, self.D + 1 + units), self.dt)
+            XH[:-1, :, :self.D] = xt[::-1] if self.back else xt
+            XH[:-1, :, self.D] = 1
+            XH[-1, :, :self.D + 1] = 0
+        self.XH, self.H = XH, XH[:, :, self.D + 1:]
+        self.XHflat = XH[:-1].reshape(self.T * self.B, -1)  # rows [x, 1, h(t-1)]
+        self.X1flat = self.XHflat[:, :self.D + 1]
         self.mt = None if mt is None else np.ascontiguousarray(mt, dtype=bool)
         self.off = None if mt is None else ~self.mt[:, :, None]
         self.keep = None
@@ -92,16 +104,25 @@ class _Seq:
             np.copyto(new, old, where=self.off[s])
 
     def project(self, W, b):
-        """The input projection of every step, (T, B, G), in one GEMM."""
+        """The input projection of every step plus the bias, (T, B, G), in one GEMM."""
         g = np.empty((self.T, self.B, W.shape[1]), self.dt)
-        np.matmul(self.xt.reshape(-1, self.D), W, out=g.reshape(-1, W.shape[1]))
-        g += b
+        np.matmul(self.X1flat, np.concatenate([W, b[None]]), out=self.flat(g))
         return g
 
+    def weight_grads(self, dZ):
+        """(dW, db, dU) from the pre-activation gradients (T, B, G): one GEMM XH^T dZ."""
+        full = self.XHflat.T @ self.flat(dZ)
+        return full[:self.D], full[self.D], full[self.D + 1:]
+
     def states(self, h0):
-        h = np.empty((self.T + 1, self.B, self.u), self.dt)
-        h[0] = 0 if h0 is None else h0
-        return h
+        """The state buffer H (T+1, B, u), a view into XH; H[0] = h0 or zeros."""
+        self.H[0] = 0 if h0 is None else h0
+        return self.H
+
+    def cells(self, c0):
+        c = np.empty((self.T + 1, self.B, self.u), self.dt)
+        c[0] = 0 if c0 is None else c0
+        return c
 
     def outputs(self, H):
         """The output sequence (B, T, u) in processing order, or the last output (B, u)."""
@@ -138,15 +159,12 @@ class _Seq:
                 dh += tmp
         return dh, add_output_grad
 
-    def input_grad(self, dG, WT):
-        """dx (B, T, D) from the projection's gradient (T, B, G) and W transposed."""
-        dxt = np.matmul(dG.reshape(-1, dG.shape[-1]), WT).reshape(self.T, self.B, self.D)
+    def input_grad(self, dx_flat):
+        """dx (B, T, D) from its time-major (T*B, D) form in processing order."""
+        dxt = dx_flat.reshape(self.T, self.B, self.D)
         if self.back:
             dxt = dxt[::-1]
         return np.ascontiguousarray(dxt.transpose(1, 0, 2))
-
-    def colsum(self, dG):
-        return np.ones(self.T * self.B, self.dt) @ dG.reshape(-1, dG.shape[-1])
 
     def flat(self, a):
         return a.reshape(-1, a.shape[-1])
@@ -169,11 +187,12 @@ def simple_rnn_forward(attrs, x, W, U, b, h0, mask):
         np.add(G[s], R, out=H[s + 1])
         activate(q.act, H[s + 1])
         q.merge(H[s + 1], H[s], s)
-    return q.outputs(H), H[-1].copy(), H
+    return q.outputs(H), H[-1].copy(), q.XH
 
 
-def simple_rnn_backward(attrs, needs, x, W, U, mask, H, dy, dhT):
-    q = _Seq(attrs, x, mask, U.shape[0], gated=False)
+def simple_rnn_backward(attrs, needs, x, W, U, mask, XH, dy, dhT):
+    q = _Seq(attrs, x, mask, U.shape[0], gated=False, XH=XH)
+    H = q.H
     dh, add_output_grad = q.backward_start(dy, dhT)
     dZ = np.empty((q.T, q.B, q.u), q.dt)
     dhn, tmp = np.empty_like(dh), np.empty_like(dh)
@@ -187,13 +206,8 @@ def simple_rnn_backward(attrs, needs, x, W, U, mask, H, dy, dhT):
         np.matmul(z, UT, out=dhn)
         q.merge(dhn, dh, s)
         dh, dhn = dhn, dh
-    Z = q.flat(dZ)
-    return _pick(needs, (
-        needs[0] and q.input_grad(dZ, W.T),
-        needs[1] and q.flat(q.xt).T @ Z,
-        needs[2] and q.flat(H[:-1]).T @ Z,
-        needs[3] and q.colsum(dZ),
-        dh))
+    dW, db, dU = q.weight_grads(dZ) if any(needs[1:4]) else (None, None, None)
+    return _pick(needs, (needs[0] and q.input_grad(q.flat(dZ) @ W.T), dW, dU, db, dh))
 
 
 # -- LSTM --------------------------------------------------------------------------------------
@@ -213,7 +227,7 @@ def lstm_forward(attrs, x, W, U, b, h0, c0, mask):
         for a in (Wp, Up, bp[None]):
             a[:, :3 * u] *= 0.5
     G = q.project(Wp, bp)
-    H, C = q.states(h0), q.states(c0)
+    H, C = q.states(h0), q.cells(c0)
     TC = np.empty((q.T, q.B, u), q.dt)
     R = np.empty((q.B, 4 * u), q.dt)
     tmp = np.empty((q.B, u), q.dt)
@@ -244,11 +258,11 @@ def lstm_forward(attrs, x, W, U, b, h0, c0, mask):
         activate(q.act, cn, out=TC[s])
         np.multiply(g[:, 2 * u:3 * u], TC[s], out=H[s + 1])
         q.merge(H[s + 1], H[s], s)
-    return q.outputs(H), H[-1].copy(), C[-1].copy(), H, C, TC, G
+    return q.outputs(H), H[-1].copy(), C[-1].copy(), q.XH, C, TC, G
 
 
 def _lstm_back_numpy(q, g, cp, tc, dh, dc, dz, s, scratch):
-    """One step of the LSTM backward in NumPy (any activations); returns the new dc carry."""
+    """One step of the LSTM backward in NumPy (any activations); dc becomes the new carry."""
     u = q.u
     dct, dcn, tmp = scratch
     i, f, o, c = g[:, :u], g[:, u:2 * u], g[:, 2 * u:3 * u], g[:, 3 * u:]
@@ -270,9 +284,9 @@ def _lstm_back_numpy(q, g, cp, tc, dh, dc, dz, s, scratch):
     dc[...] = dcn
 
 
-def lstm_backward(attrs, needs, x, W, U, mask, H, C, TC, G, dy, dhT, dcT):
+def lstm_backward(attrs, needs, x, W, U, mask, XH, C, TC, G, dy, dhT, dcT):
     u = U.shape[0]
-    q = _Seq(attrs, x, mask, u)
+    q = _Seq(attrs, x, mask, u, XH=XH)
     perm = _lstm_perm(u)
     UpT = np.ascontiguousarray(U[:, perm].T)
     dh, add_output_grad = q.backward_start(dy, dhT)
@@ -290,14 +304,11 @@ def lstm_backward(attrs, needs, x, W, U, mask, H, C, TC, G, dy, dhT, dcT):
         np.matmul(dZ[s], UpT, out=dhn)
         q.merge(dhn, dh, s)
         dh, dhn = dhn, dh
-    Z = q.flat(dZ)
     inv = np.argsort(perm)
+    dW, db, dU = q.weight_grads(dZ) if any(needs[1:4]) else (None, None, None)
     return _pick(needs, (
-        needs[0] and q.input_grad(dZ, W[:, perm].T),
-        needs[1] and (q.flat(q.xt).T @ Z)[:, inv],
-        needs[2] and (q.flat(H[:-1]).T @ Z)[:, inv],
-        needs[3] and q.colsum(dZ)[inv],
-        dh, dc))
+        needs[0] and q.input_grad(q.flat(dZ) @ W[:, perm].T),
+        needs[1] and dW[:, inv], needs[2] and dU[:, inv], needs[3] and db[inv], dh, dc))
 
 
 # -- GRU ---------------------------------------------------------------------------------------
@@ -328,45 +339,46 @@ def gru_forward(attrs, x, W, U, b, h0, mask):
     H = q.states(h0)
     RH = np.empty((q.T, q.B, u), q.dt)
     R = np.empty((q.B, 3 * u if ra else 2 * u), q.dt)
-    tmp = np.empty((q.B, u), q.dt)
+    S, cd = np.empty((q.B, 2 * u), q.dt), np.empty((q.B, u), q.dt)  # contiguous for np.tanh
     Uzr, Uh = np.ascontiguousarray(Up[:, :2 * u]), np.ascontiguousarray(Up[:, 2 * u:])
     k = q.k
     for s in range(q.T):
         g, hp, hn = G[s], H[s], H[s + 1]
-        gzr, gh = g[:, :2 * u], g[:, 2 * u:]
         np.matmul(hp, Up if ra else Uzr, out=R)
-        gzr += R[:, :2 * u]
+        if k is not None:
+            k.gru_gates(g, R, S)
+            np.tanh(S, out=S)
+            if ra:
+                k.gru_reset(g, S, R, brh, RH[s], cd)
+            else:
+                k.gru_reset_before(g, S, hp, RH[s])
+                np.matmul(RH[s], Uh, out=cd)
+                k.add_candidate(g, cd)
+            np.tanh(cd, out=cd)
+            k.gru_hidden(g, cd, hp, hn, q.m(s))
+            continue
+        np.add(g[:, :2 * u], R[:, :2 * u], out=S)
         if q.fast:
-            np.tanh(gzr, out=gzr)
-        if k is not None:
-            if ra:
-                k.gru_reset(g, R[:, 2 * u:], brh, RH[s])
-            else:
-                k.gru_reset_before(g, hp, RH[s])
+            np.tanh(S, out=S)
+            S *= 0.5
+            S += 0.5
         else:
-            if q.fast:
-                gzr *= 0.5
-                gzr += 0.5
-            else:
-                activate(q.rec, gzr)
-            if ra:
-                np.add(R[:, 2 * u:], brh, out=RH[s])
-                np.multiply(g[:, u:2 * u], RH[s], out=tmp)
-            else:
-                np.multiply(g[:, u:2 * u], hp, out=RH[s])
-        if not ra:
-            np.matmul(RH[s], Uh, out=tmp)
-        if not ra or k is None:  # the compiled reset_after kernel added r * rh itself
-            gh += tmp
-        activate(q.act, gh)
-        if k is not None:
-            k.gru_hidden(g, hp, hn, q.m(s))
+            activate(q.rec, S)
+        g[:, :2 * u] = S
+        if ra:
+            np.add(R[:, 2 * u:], brh, out=RH[s])
+            np.multiply(S[:, u:], RH[s], out=cd)
         else:
-            np.subtract(hp, gh, out=hn)
-            hn *= g[:, :u]
-            hn += gh
-            q.merge(hn, hp, s)
-    return q.outputs(H), H[-1].copy(), H, RH, G
+            np.multiply(S[:, u:], hp, out=RH[s])
+            np.matmul(RH[s], Uh, out=cd)
+        cd += g[:, 2 * u:]
+        activate(q.act, cd)
+        g[:, 2 * u:] = cd
+        np.subtract(hp, cd, out=hn)
+        hn *= S[:, :u]
+        hn += cd
+        q.merge(hn, hp, s)
+    return q.outputs(H), H[-1].copy(), q.XH, RH, G
 
 
 def _gru_back_numpy(q, g, hp, rh, dh, dr, dhh, dhp, s, tmp):
@@ -416,10 +428,11 @@ def _gru_back_before2_numpy(q, g, hp, drh, dz, dhp, s, tmp):
     q.merge(dzr, 0, s)
 
 
-def gru_backward(attrs, needs, x, W, U, mask, H, RH, G, dy, dhT):
+def gru_backward(attrs, needs, x, W, U, mask, XH, RH, G, dy, dhT):
     u = U.shape[0]
     ra = attrs["reset_after"]
-    q = _Seq(attrs, x, mask, u)
+    q = _Seq(attrs, x, mask, u, XH=XH)
+    H = q.H
     dh, add_output_grad = q.backward_start(dy, dhT)
     dhn, dhp, tmp = np.empty_like(dh), np.empty_like(dh), np.empty_like(dh)
     dR = np.empty((q.T, q.B, 3 * u), q.dt)
@@ -449,30 +462,30 @@ def gru_backward(attrs, needs, x, W, U, mask, H, RH, G, dy, dhT):
             np.matmul(dR[s][:, :2 * u], UT, out=dhn)
         dhn += dhp
         dh, dhn = dhn, dh
-    return _pick(needs, _gru_param_grads(q, needs, W, H, RH, dR, dHH, ra) + (dh,))
+    return _pick(needs, _gru_param_grads(q, needs, W, RH, dR, dHH, ra) + (dh,))
 
 
-def _gru_param_grads(q, needs, W, H, RH, dR, dHH, ra):
-    """dx, dW, dU, db from the per-step gradients (reset_after: dR is the recurrent GEMM's
-    output grad and dHH the candidate's; else dR is the projection's grad)."""
-    u = q.u
+def _gru_param_grads(q, needs, W, RH, dR, dHH, ra):
+    """dx, dW, dU, db from the per-step gradients. reset_after: dR is the recurrent GEMM
+    output's gradient (z, r, r*dhh) and dHH the candidate's, so XH^T dR gives dU, the
+    recurrent bias and the z, r columns of dW and of the input bias; X^T dHH the h columns.
+    reset_before: dR is the projection's gradient and the h columns of dU come from r*h."""
+    u, D = q.u, q.D
     R = q.flat(dR)
-    X = q.flat(q.xt)
-    if ra:
-        dG = np.concatenate([dR[:, :, :2 * u], dHH], axis=2)
-    else:
-        dG = dR
-    Z = q.flat(dG)
-    dU = None
-    if needs[2]:
+    dW = db = dU = None
+    if any(needs[1:4]):
+        full = q.XHflat.T @ (R if ra else R[:, :2 * u])
+        xh = q.X1flat.T @ (q.flat(dHH) if ra else R[:, 2 * u:])
+        dW = np.concatenate([full[:D, :2 * u], xh[:D]], axis=1)
+        db = np.concatenate([full[D, :2 * u], xh[D]])
         if ra:
-            dU = q.flat(H[:-1]).T @ R
+            db = np.stack([db, full[D]])
+            dU = full[D + 1:]
         else:
-            dU = np.concatenate([q.flat(H[:-1]).T @ R[:, :2 * u], q.flat(RH).T @ R[:, 2 * u:]],
-                                axis=1)
-    db = None
-    if needs[3]:
-        db = q.colsum(dG)
-        if ra:
-            db = np.stack([db, q.colsum(dR)])
-    return (needs[0] and q.input_grad(dG, W.T), needs[1] and X.T @ Z, dU, db)
+            dU = np.concatenate([full[D + 1:], q.flat(RH).T @ R[:, 2 * u:]], axis=1)
+    dx = None
+    if needs[0]:
+        parts = [(R[:, :2 * u], slice(0, 2 * u)), (q.flat(dHH) if ra else R[:, 2 * u:],
+                                                    slice(2 * u, None))]
+        dx = q.input_grad(sum(P @ W[:, cols].T for P, cols in parts))
+    return dx, dW, dU, db

@@ -103,43 +103,65 @@ def _build():
                 cb[j] = d * f
 
     @jit
-    def gru_reset(g, r_h, bias_h, rh):
-        """z, r to sigmoid in place; rh = recurrent h part + its bias; candidate += r * rh."""
+    def gru_gates(g, r, s):
+        """s = the z, r pre-activations: projection + recurrent GEMM output."""
+        n, w = s.shape
+        for b in range(n):
+            gb, rb, sb = g[b], r[b], s[b]
+            for j in range(w):
+                sb[j] = gb[j] + rb[j]
+
+    @jit
+    def gru_reset(g, s, r, bias_h, rh, cd):
+        """z, r = sigmoid (from s = tanh(pre/2)) into g; rh = recurrent h part + its bias;
+        cd = the candidate pre-activation, projection + r * rh."""
         n, u = rh.shape
         half = g.dtype.type(0.5)
         for b in range(n):
-            gb, rb, sb = g[b], rh[b], r_h[b]
+            gb, sb = g[b], s[b]
             for j in range(2 * u):
-                gb[j] = gb[j] * half + half
+                gb[j] = sb[j] * half + half
+            rb, ob, cb = r[b], rh[b], cd[b]
             for j in range(u):
-                v = sb[j] + bias_h[j]
-                rb[j] = v
-                gb[2 * u + j] += gb[u + j] * v
+                v = rb[2 * u + j] + bias_h[j]
+                ob[j] = v
+                cb[j] = gb[2 * u + j] + gb[u + j] * v
 
     @jit
-    def gru_reset_before(g, hp, rh):
-        """z, r to sigmoid in place; rh = r * h(t-1) (the reset state fed to the h GEMM)."""
+    def gru_reset_before(g, s, hp, rh):
+        """z, r = sigmoid (from s) into g; rh = r * h(t-1), the reset state for the h GEMM."""
         n, u = hp.shape
         half = g.dtype.type(0.5)
         for b in range(n):
-            gb, rb, pb = g[b], rh[b], hp[b]
+            gb, sb = g[b], s[b]
             for j in range(2 * u):
-                gb[j] = gb[j] * half + half
+                gb[j] = sb[j] * half + half
+            rb, pb = rh[b], hp[b]
             for j in range(u):
                 rb[j] = gb[u + j] * pb[j]
 
     @jit
-    def gru_hidden(g, hp, hn, m):
-        """hn = hh + z * (hp - hh) where m, else hp."""
+    def add_candidate(g, cd):
+        """cd += the candidate's projection (the last block of g)."""
+        n, u = cd.shape
+        for b in range(n):
+            gb, cb = g[b], cd[b]
+            for j in range(u):
+                cb[j] += gb[2 * u + j]
+
+    @jit
+    def gru_hidden(g, cd, hp, hn, m):
+        """Store hh = cd in g; hn = hh + z * (hp - hh) where m, else hp."""
         n, u = hp.shape
         for b in range(n):
-            hb, pb = hn[b], hp[b]
+            gb, cb, hb, pb = g[b], cd[b], hn[b], hp[b]
+            for j in range(u):
+                gb[2 * u + j] = cb[j]
             if not m[b]:
                 hb[:] = pb
                 continue
-            gb = g[b]
             for j in range(u):
-                hh = gb[2 * u + j]
+                hh = cb[j]
                 hb[j] = hh + gb[j] * (pb[j] - hh)
 
     @jit
@@ -201,7 +223,8 @@ def _build():
                 qb[j] += d * r
 
     return _Namespace(lstm_cell=lstm_cell, lstm_hidden=lstm_hidden, lstm_back=lstm_back,
-                      gru_reset=gru_reset, gru_reset_before=gru_reset_before,
+                      gru_gates=gru_gates, gru_reset=gru_reset,
+                      gru_reset_before=gru_reset_before, add_candidate=add_candidate,
                       gru_hidden=gru_hidden, gru_back=gru_back,
                       gru_back_before1=gru_back_before1, gru_back_before2=gru_back_before2)
 

@@ -89,7 +89,7 @@ def padding_arg(padding, what, fmt, explicit_ok=True):
     return ((int(pairs[h, 0]), int(pairs[h, 1])), (int(pairs[w, 0]), int(pairs[w, 1])))
 
 
-def check_window_attrs(attrs, what):
+def check_window_attrs(attrs):
     """Validate the canonical attrs an op receives (public functions produce them)."""
     if attrs.get("data_format") not in FORMATS_2D:
         raise ValueError(f"data_format must be 'NHWC' or 'NCHW', got {attrs.get('data_format')!r}")

@@ -223,7 +223,8 @@ def test_check_numerics_mode_names_the_op(eager):
 
 
 def test_kernel_check_mode(eager, monkeypatch):
-    monkeypatch.setenv("TENSORLET_CHECK_KERNELS", "1")
+    from tensorlet.eager import execute
+    monkeypatch.setattr(execute, "_CHECK_KERNELS", True)
     x = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3))
     np.testing.assert_allclose(tf.nn.softmax(x).numpy().sum(axis=1), [1.0, 1.0], rtol=1e-6)
     np.testing.assert_array_equal(tf.transpose(x).numpy(), np.arange(6).reshape(2, 3).T)

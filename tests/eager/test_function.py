@@ -1,6 +1,8 @@
 """tf.function: retracing rules, side effects at trace time only, variables shared with eager
 code, a whole training step compiled vs eager (identical numbers), tapes inside, errors."""
+import gc
 import logging
+import weakref
 
 import numpy as np
 import pytest
@@ -137,6 +139,10 @@ def test_methods_trace_per_instance():
     assert float(a(tf.constant(1.0))) == 2.0
     assert float(b(tf.constant(1.0))) == 3.0
     assert float(a(tf.constant(2.0))) == 4.0
+    gone = weakref.ref(a)
+    del a
+    gc.collect()
+    assert gone() is None  # the per-instance traces do not keep the instance alive
 
 
 def test_variables_are_shared_with_eager_code():

@@ -212,7 +212,7 @@ def test_reset_forgets_what_was_recorded():
     x = tf.constant(2.0)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        y = x * x
+        _ = x * x  # recorded, then forgotten
         tape.reset()
         tape.watch(x)
         z = x * 3

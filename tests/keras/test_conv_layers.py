@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from conv_reference import layer_gradcheck, nchw, nhwc, ref_conv, ref_conv_input_grad, ref_depthwise
 
+from layer_contract import run_layer_test
+
 from tensorlet.keras import backend, layers
 
 rng = np.random.default_rng(3)
@@ -254,3 +256,22 @@ def test_errors():
         layers.Conv2D(2, 3, data_format="NHWC")
     with pytest.raises(ValueError, match="output_padding"):
         layers.Conv2DTranspose(2, 3, strides=2, output_padding=2)
+
+
+@pytest.mark.parametrize("cls,kwargs,in_shape,out_shape,n_weights", [
+    (layers.Conv1D, {"filters": 3, "kernel_size": 3, "padding": "causal"}, (2, 8, 4),
+     (2, 8, 3), 2),
+    (layers.Conv2D, {"filters": 4, "kernel_size": 3, "padding": "same", "strides": 2},
+     (2, 7, 7, 3), (2, 4, 4, 4), 2),
+    (layers.Conv2D, {"filters": 4, "kernel_size": 2, "groups": 2,
+                     "data_format": "channels_first"}, (2, 4, 5, 5), (2, 4, 4, 4), 2),
+    (layers.Conv2DTranspose, {"filters": 3, "kernel_size": 3, "strides": 2}, (2, 4, 4, 2),
+     (2, 9, 9, 3), 2),
+    (layers.DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 2}, (2, 6, 6, 3),
+     (2, 4, 4, 6), 2),
+    (layers.SeparableConv2D, {"filters": 5, "kernel_size": 3, "padding": "same"},
+     (2, 6, 6, 3), (2, 6, 6, 5), 3),
+])
+def test_layer_contract(cls, kwargs, in_shape, out_shape, n_weights):
+    run_layer_test(cls, kwargs, in_shape, out_shape, expected_num_trainable_weights=n_weights,
+                   expected_num_non_trainable_weights=0)

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from conv_reference import layer_gradcheck
 
+from layer_contract import run_layer_test
+
 from tensorlet.keras import backend, layers, utils
 
 rng = np.random.default_rng(8)
@@ -119,3 +121,15 @@ def test_errors():
         layers.GaussianDropout(2)
     with pytest.raises(ValueError, match="ndim=4"):
         layers.SpatialDropout2D(0.5)(np.zeros((2, 3, 4), np.float32), training=True)
+
+
+@pytest.mark.parametrize("cls,kwargs,in_shape", [
+    (layers.SpatialDropout1D, {"rate": 0.5}, (2, 4, 3)),
+    (layers.SpatialDropout2D, {"rate": 0.5, "data_format": "channels_first"}, (2, 3, 4, 4)),
+    (layers.GaussianNoise, {"stddev": 0.1}, (2, 5)),
+    (layers.GaussianDropout, {"rate": 0.2}, (2, 5)),
+])
+def test_layer_contract(cls, kwargs, in_shape):
+    x = rng.standard_normal(in_shape).astype(np.float32)
+    run_layer_test(cls, kwargs, in_shape, in_shape, expected_num_trainable_weights=0,
+                   input_data=x, expected_output=x)  # the identity at inference

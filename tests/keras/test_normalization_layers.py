@@ -7,6 +7,8 @@ from conv_reference import layer_gradcheck
 
 import tensorlet as tf
 from tensorlet import keras
+from layer_contract import run_layer_test
+
 from tensorlet.keras import backend, layers
 
 rng = np.random.default_rng(7)
@@ -218,3 +220,14 @@ def test_errors():
     bn(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match="batch_normalization"):
         bn(np.zeros((2, 4), np.float32))
+
+
+@pytest.mark.parametrize("cls,kwargs,in_shape,n_train,n_fixed", [
+    (layers.BatchNormalization, {}, (4, 3, 5), 2, 2),
+    (layers.BatchNormalization, {"axis": 1, "center": False}, (4, 3, 5), 1, 2),
+    (layers.LayerNormalization, {"axis": [1, 2]}, (2, 3, 4), 2, 0),
+    (layers.GroupNormalization, {"groups": 2}, (2, 5, 4), 2, 0),
+])
+def test_layer_contract(cls, kwargs, in_shape, n_train, n_fixed):
+    run_layer_test(cls, kwargs, in_shape, in_shape, expected_num_trainable_weights=n_train,
+                   expected_num_non_trainable_weights=n_fixed)

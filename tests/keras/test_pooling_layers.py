@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from conv_reference import layer_gradcheck, nchw, nhwc, ref_pool
 
+from layer_contract import run_layer_test
+
 from tensorlet.keras import backend, layers
 
 rng = np.random.default_rng(5)
@@ -134,3 +136,18 @@ def test_errors():
         layers.MaxPooling2D(padding="full")
     with pytest.raises(ValueError, match="pool_size"):
         layers.MaxPooling2D((2, 0))
+
+
+@pytest.mark.parametrize("cls,kwargs,in_shape,out_shape", [
+    (layers.MaxPooling1D, {}, (2, 8, 3), (2, 4, 3)),
+    (layers.MaxPooling2D, {}, (2, 6, 6, 3), (2, 3, 3, 3)),
+    (layers.AveragePooling1D, {"pool_size": 3, "padding": "same"}, (2, 7, 2), (2, 3, 2)),
+    (layers.AveragePooling2D, {"pool_size": 2, "strides": 1}, (2, 5, 5, 2), (2, 4, 4, 2)),
+    (layers.GlobalMaxPooling1D, {}, (2, 5, 3), (2, 3)),
+    (layers.GlobalAveragePooling1D, {"keepdims": True}, (2, 5, 3), (2, 1, 3)),
+    (layers.GlobalMaxPooling2D, {"data_format": "channels_first"}, (2, 3, 4, 5), (2, 3)),
+    (layers.GlobalAveragePooling2D, {}, (2, 4, 5, 3), (2, 3)),
+])
+def test_layer_contract(cls, kwargs, in_shape, out_shape):
+    run_layer_test(cls, kwargs, in_shape, out_shape, expected_num_trainable_weights=0,
+                   expected_num_non_trainable_weights=0)

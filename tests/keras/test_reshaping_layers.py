@@ -5,6 +5,8 @@ import pytest
 from conv_reference import layer_gradcheck, nchw, nhwc
 
 import tensorlet as tf
+from layer_contract import run_layer_test
+
 from tensorlet.keras import backend, layers
 
 rng = np.random.default_rng(6)
@@ -109,3 +111,17 @@ def test_errors():
         layers.UpSampling2D(interpolation="bicubic")
     with pytest.raises(ValueError, match="ndim=4"):
         layers.UpSampling2D()(np.zeros((4, 4, 1), np.float32))
+
+
+@pytest.mark.parametrize("cls,kwargs,in_shape,out_shape", [
+    (layers.ZeroPadding1D, {"padding": 2}, (2, 3, 4), (2, 7, 4)),
+    (layers.ZeroPadding2D, {"padding": ((1, 0), (2, 1))}, (2, 3, 3, 2), (2, 4, 6, 2)),
+    (layers.Cropping1D, {"cropping": (1, 2)}, (2, 6, 3), (2, 3, 3)),
+    (layers.Cropping2D, {"cropping": 1}, (2, 5, 6, 2), (2, 3, 4, 2)),
+    (layers.UpSampling1D, {"size": 3}, (2, 3, 2), (2, 9, 2)),
+    (layers.UpSampling2D, {"size": (2, 1), "data_format": "channels_first"}, (2, 3, 3, 2),
+     (2, 3, 6, 2)),
+])
+def test_layer_contract(cls, kwargs, in_shape, out_shape):
+    run_layer_test(cls, kwargs, in_shape, out_shape, expected_num_trainable_weights=0,
+                   expected_num_non_trainable_weights=0)

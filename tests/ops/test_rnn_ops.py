@@ -228,3 +228,24 @@ def test_feed_with_wrong_feature_size_raises_before_the_kernel():
         assert sess.run(h, {x: np.ones((3, 6, 4), np.float32)}).shape == (3, 2)
         with pytest.raises(ValueError):
             sess.run(h, {x: np.ones((3, 6, 5), np.float32)})
+
+
+def test_numba_is_lazy_and_caches_where_configured(tmp_path):
+    """`import tensorlet` and building graphs never import numba; the first RNN kernel run
+    compiles into TENSORLET_CACHE_DIR/numba (when NUMBA_CACHE_DIR is not set)."""
+    import os
+    import subprocess
+    import sys
+    pytest.importorskip("numba")
+    code = (
+        "import sys, numpy as np, tensorlet as tf\n"
+        "x = tf.constant(np.ones((2, 3, 2), np.float32))\n"
+        "out = tf.nn.lstm_sequence(x, np.ones((2, 8), np.float32), np.ones((2, 8), np.float32))\n"
+        "assert 'numba' not in sys.modules\n"
+        "tf.Session().run(out[0])\n"
+        "assert 'numba' in sys.modules\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUMBA_CACHE_DIR", "TENSORLET_DISABLE_NUMBA")}
+    env["TENSORLET_CACHE_DIR"] = str(tmp_path)
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
+    assert any(p.suffix in (".nbi", ".nbc") for p in (tmp_path / "numba").rglob("*"))

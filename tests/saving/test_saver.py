@@ -213,3 +213,20 @@ def test_pickle_is_never_imported_by_restore(tmp_path, monkeypatch):
     monkeypatch.setattr(pickle, "load", no_pickle)
     with tf.Session() as sess:
         tf.train.Saver().restore(sess, prefix)
+
+
+def test_a_restarted_saver_adopts_and_prunes_existing_checkpoints(tmp_path):
+    tf.Variable(1.0, name="v")
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        first = tf.train.Saver(max_to_keep=2)
+        for i in range(2):
+            first.save(sess, str(tmp_path / "m"), global_step=i)
+        second = tf.train.Saver(max_to_keep=2)  # e.g. after the program restarted
+        second.recover_last_checkpoints(
+            tf.train.get_checkpoint_state(str(tmp_path)).all_model_checkpoint_paths)
+        second.save(sess, str(tmp_path / "m"), global_step=2)
+    assert sorted(p for p in os.listdir(tmp_path) if p.endswith(".npz")) == [
+        "m-1.npz", "m-2.npz"]
+    assert tf.train.checkpoint_exists(str(tmp_path / "m-2"))
+    assert not tf.train.checkpoint_exists(str(tmp_path / "m-0"))

@@ -164,3 +164,24 @@ def test_legacy_registered_function_saved_by_bare_name():
     cfg = {"module": "builtins", "class_name": "function", "config": "halve",
            "registered_name": "function"}
     assert keras.saving.deserialize_keras_object(cfg) is halve
+
+
+def test_model_from_config_to_json_and_compile_config():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="relu")])
+    assert model.get_compile_config() is None
+    model.compile(keras.optimizers.SGD(0.1), loss=keras.losses.Huber(), metrics=["mae"])
+    text = model.to_json(indent=2)
+    assert "\n  " in text
+    compile_cfg = model.get_compile_config()
+    assert compile_cfg["loss"]["class_name"] == "Huber" and compile_cfg["metrics"] == ["mae"]
+    config = keras.saving.serialize_keras_object(model)
+    clone = keras.models.model_from_config(config)
+    assert clone.compiled and isinstance(clone.optimizer, keras.optimizers.SGD)
+    assert clone.optimizer.built  # built at once, ready for saved optimizer state
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    other.compile_from_config(compile_cfg)
+    assert isinstance(other._compile_state.loss_config, keras.losses.Huber)
+    with pytest.raises(ValueError, match="expects a dict"):
+        keras.models.model_from_config("Sequential")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        keras.models.model_from_json("{not json")

@@ -14,7 +14,7 @@ import inspect
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import Tensor
+from tensorlet.framework.graph import Tensor, convert_to_tensor, get_default_graph
 from tensorlet.keras import backend, tree
 from tensorlet.keras.layers import node as _node
 from tensorlet.keras.layers.input_spec import assert_input_compatibility
@@ -262,6 +262,8 @@ class Layer:
         return mask if self.supports_masking else None
 
     def __call__(self, *args, **kwargs):
+        if get_default_graph()._eager:  # eager mode (TF 2): arrays become eager tensors
+            args = tree.map_structure(_eager_value, args)
         if len(args) == 1 and type(args[0]) is np.ndarray and (
                 not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
             return self._eager_array_call(args[0], kwargs.get("training"))
@@ -280,6 +282,7 @@ class Layer:
         first = args[0]
         tensors = [t for t in tree.flatten((args, kwargs)) if isinstance(t, Tensor)]
         graph = tensors[0].graph
+        record = record and not graph._eager  # eager calls leave no functional history
         explicit = dict(kwargs)
         with graph.as_default():
             first = tree.map_structure(self._convert_input, first)
@@ -544,6 +547,10 @@ def _layers_in(values):
             yield from _layers_in(v)
         elif isinstance(v, dict):
             yield from _layers_in(v.values())
+
+
+def _eager_value(x):
+    return convert_to_tensor(x) if isinstance(x, np.ndarray) else x
 
 
 def _unwrap_variable(x):

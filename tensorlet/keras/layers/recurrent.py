@@ -98,7 +98,7 @@ class SimpleRNN(_FusedRNN):
                          bias_initializer=bias_initializer, **kwargs)
 
     def _fused(self, x, W, U, b, states, kw):
-        return tf.nn.simple_rnn_sequence(x, W, U, b, initial_h=states[0], **kw)
+        return tf.nn.simple_rnn_sequence(x, W, U, b, initial_h=_state(states, 0), **kw)
 
 
 class LSTM(_FusedRNN):
@@ -118,7 +118,8 @@ class LSTM(_FusedRNN):
                          **kwargs)
 
     def _fused(self, x, W, U, b, states, kw):
-        return tf.nn.lstm_sequence(x, W, U, b, initial_h=states[0], initial_c=states[1], **kw)
+        return tf.nn.lstm_sequence(x, W, U, b, initial_h=_state(states, 0),
+                                   initial_c=_state(states, 1), **kw)
 
 
 class GRU(_FusedRNN):
@@ -137,8 +138,13 @@ class GRU(_FusedRNN):
                          bias_initializer=bias_initializer, reset_after=reset_after, **kwargs)
 
     def _fused(self, x, W, U, b, states, kw):
-        return tf.nn.gru_sequence(x, W, U, b, initial_h=states[0],
+        return tf.nn.gru_sequence(x, W, U, b, initial_h=_state(states, 0),
                                   reset_after=self.cell.reset_after, **kw)
+
+
+def _state(states, i):
+    """The i-th initial state, or None (zeros, made inside the fused op)."""
+    return None if states is None else states[i]
 
 
 __all__ = ["GRU", "LSTM", "SimpleRNN"]

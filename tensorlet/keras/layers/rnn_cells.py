@@ -384,11 +384,12 @@ class RNN(Layer):
         return out
 
     def _initial_states(self, sequences, initial_state):
+        """The initial states given or kept (stateful), or None for the cell's defaults."""
         sizes = self.state_size
         if initial_state is None:
             if self.stateful:
                 return [tf.convert_to_tensor(v) for v in self.states]
-            return _initial_state(self.cell, tf.shape(sequences)[0], self.compute_dtype)
+            return None
         states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
             else [initial_state]
         states = [tf.convert_to_tensor(s, dtype=self.compute_dtype) for s in states]
@@ -419,6 +420,8 @@ class RNN(Layer):
 
     def inner_loop(self, sequences, states, mask, training):
         """One cell call per step; returns (output per return_sequences, final states)."""
+        if states is None:
+            states = _initial_state(self.cell, tf.shape(sequences)[0], self.compute_dtype)
         steps = sequences.shape[1]
         if steps is None:
             raise ValueError(f"Layer '{self.name}' runs its cell step by step and needs a static "

@@ -18,7 +18,9 @@ import functools
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import GraphKeys, Operation, control_dependencies, name_scope
+from tensorlet.eager.context import shares_eager_state
+from tensorlet.framework.graph import (GraphKeys, Operation, control_dependencies,
+                                       get_default_graph, name_scope)
 from tensorlet.keras import _identifiers, backend, initializers
 from tensorlet.ops import array as _array
 from tensorlet.ops import control as _control
@@ -80,10 +82,19 @@ def _wrap_update(raw):
     return update_state
 
 
+def _graph_for(metric):
+    """Where the metric builds: its graph, or the current one when both hold eager variables
+    (eager mode, tf.function: they share the state's values)."""
+    graph = get_default_graph()
+    if shares_eager_state(graph) and shares_eager_state(metric._graph):
+        return graph
+    return metric._graph
+
+
 def _wrap_result(raw):
     @functools.wraps(raw)
     def result(self):
-        with self._graph.as_default(), name_scope(self.name):
+        with _graph_for(self).as_default(), name_scope(self.name):
             return raw(self)
     result._metric_wrapped = True
     return result
@@ -94,6 +105,9 @@ def _wrap_reset(raw):
     def reset_state(self):
         if self._building:
             return raw(self)
+        if _graph_for(self)._eager:  # eager mode: the reset runs as it is built
+            self._capture(raw, _graph_for(self), ())
+            return
         op = self._reset_ops.get(self._graph)
         if op is None:
             op = self._capture(raw, self._graph, ())
@@ -158,7 +172,8 @@ class Metric:
 
     def _ensure_graph(self, graph):
         """Move the state to `graph` (new variables from zero) when it lives elsewhere."""
-        if graph is self._graph:
+        if graph is self._graph or (shares_eager_state(graph) and
+                                    shares_eager_state(self._graph)):
             return
         old = list(self._variables)
         self._graph = graph
@@ -209,7 +224,7 @@ class Metric:
         return self._result_after(update)
 
     def _result_after(self, update):
-        with self._graph.as_default(), control_dependencies([update]):
+        with update.graph.as_default(), control_dependencies([update]):
             return _map(lambda r: _array.identity(r), self.result())
 
     # -- NumPy values ---------------------------------------------------------------------

@@ -73,9 +73,9 @@ def functional_config(model):
 
 
 def _top_refs(struct, owners):
-    """Keras 3 writes a single tensor as a one-element list of its history."""
-    refs = _structure_refs(struct, owners)
-    return [refs] if isinstance(struct, Tensor) else refs
+    """Keras 3 (3.15) mirrors the structure: a single input tensor is written as its history
+    `[name, node, index]`, a list of tensors as a list of histories."""
+    return _structure_refs(struct, owners)
 
 
 def _structure_refs(struct, owners):

@@ -12,7 +12,8 @@ import warnings
 
 import numpy as np
 
-from tensorlet.framework.graph import Tensor, control_dependencies
+from tensorlet.eager.context import shares_eager_state as _eager_state
+from tensorlet.framework.graph import Tensor, control_dependencies, get_default_graph
 from tensorlet.keras import _identifiers, backend, initializers
 from tensorlet.keras.optimizers import schedules as _schedules
 from tensorlet.ops import array, math, reduction
@@ -72,7 +73,7 @@ class Optimizer:
     # -- state: iterations and learning rate, in the graph of the variables -------------------
     def _ensure_state(self, graph):
         """Create `iterations` (and the learning-rate variable) in `graph`, once."""
-        if self._graph is graph:
+        if self._graph is graph or (_eager_state(self._graph) and _eager_state(graph)):
             return
         if self.built:
             raise ValueError(f"Optimizer {self.name!r} was built for variables of another graph;"
@@ -254,6 +255,8 @@ class Optimizer:
                           "loss. If using `model.compile()`, did you forget to provide a `loss` "
                           "argument?", stacklevel=2)
         graph = self._graph
+        if _eager_state(graph) and _eager_state(get_default_graph()):
+            graph = get_default_graph()  # eager variables: update them where this runs
         with graph.as_default(), graph.name_scope(self._scope):
             grads = [self._as_gradient(g, v) for g, v in pairs]
             variables = [v for _, v in pairs]

@@ -62,9 +62,9 @@ class BackupAndRestore(Callback):
         self.model._initial_epoch = epoch
 
     def _restore(self, path):
-        import h5py
-        self.model.load_weights(path)
-        with h5py.File(path, "r") as f:
+        from tensorlet.keras.saving import weights_h5
+        with weights_h5.open_h5(path, "backup weights file") as f:
+            weights_h5.read_weights(self.model, f, path)
             text = f.attrs.get(_META_ATTR)
         if text is None:
             raise safe_io.CorruptFileError(f"{path} holds no training metadata (epoch).")

@@ -169,7 +169,7 @@ def _check(lg, names, variables, where, source):
         if problem:
             problems.append(f"{where} weight '{getattr(v, 'path', v.name)}': {problem}")
         pairs.append((v, ds))
-    return "; ".join(problems) if problems else pairs
+    return weights_h5.summarize(problems) if problems else pairs
 
 
 def load_weights(model, f, source, by_name=False, skip_mismatch=False):

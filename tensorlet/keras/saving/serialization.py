@@ -88,8 +88,8 @@ def _serialize_instance(obj):
         registered = None
     out = {"module": module, "class_name": cls.__name__,
            "config": serialize_keras_object(config), "registered_name": registered}
-    build = obj.get_build_config() if hasattr(obj, "get_build_config") else None
-    if build is not None and cls.__name__ != "InputLayer":
+    build = _build_config(obj)
+    if build is not None:
         out["build_config"] = serialize_keras_object(build)
     if getattr(obj, "compiled", False) and getattr(obj, "_compile_state", None) is not None:
         from tensorlet.keras.saving import compile_config
@@ -100,6 +100,20 @@ def _serialize_instance(obj):
                           f"({e}); it is saved without them and will load uncompiled.",
                           stacklevel=3)
     return out
+
+
+def _build_config(obj):
+    """Keras 3's rule: a layer whose class has no `build` of its own writes no build_config;
+    a functional model writes {"input_shape": None} (it is built by its constructor)."""
+    from tensorlet.keras.layers.layer import Layer
+    from tensorlet.keras.models.functional import Functional
+    if not isinstance(obj, Layer):
+        return obj.get_build_config() if hasattr(obj, "get_build_config") else None
+    if isinstance(obj, Functional):
+        return obj.get_build_config() or {"input_shape": None}
+    if type(obj).build is Layer.build:
+        return None
+    return obj.get_build_config()
 
 
 # -- deserialising ----------------------------------------------------------------------------

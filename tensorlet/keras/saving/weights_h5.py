@@ -139,8 +139,14 @@ def _plan(h5file, entries, source):
                 problems.append(f"{_describe(obj)} variable "
                                 f"'{getattr(v, 'path', v.name)}': {problem}")
             pairs.append((v, ds))
-        out.append((obj, "; ".join(problems) if problems else pairs))
+        out.append((obj, summarize(problems) if problems else pairs))
     return out
+
+
+def summarize(problems, shown=4):
+    """The first few problems, and how many more there are."""
+    more = len(problems) - shown
+    return "; ".join(problems[:shown]) + (f"; and {more} more" if more > 0 else "")
 
 
 def read_weights(model, h5file, source, skip_mismatch=False):
