@@ -31,6 +31,7 @@ from tensorlet.ops import linalg  # noqa: F401  (tf.linalg)
 from tensorlet import debugging, initializers, random  # noqa: F401
 from tensorlet import losses, nn  # noqa: F401
 from tensorlet import train  # noqa: F401
+from tensorlet import compat, math  # noqa: F401
 from tensorlet.autodiff import gradients  # noqa: F401
 from tensorlet.runtime.session import InteractiveSession, Session, get_default_session  # noqa
 from tensorlet.eager import (  # noqa: F401
