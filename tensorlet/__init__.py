@@ -34,6 +34,7 @@ from tensorlet import train  # noqa: F401
 from tensorlet import compat, math  # noqa: F401
 from tensorlet.autodiff import gradients  # noqa: F401
 from tensorlet.runtime.session import InteractiveSession, Session, get_default_session  # noqa
+from tensorlet.runtime.session import ConfigProto, GPUOptions, RunMetadata, RunOptions  # noqa
 from tensorlet.eager import (  # noqa: F401
     GradientTape, TensorSpec, UnconnectedGradients, disable_eager_execution, eager_mode,
     enable_eager_execution, executing_eagerly, function)

@@ -103,7 +103,10 @@ class ConcreteFunction:
         self._leaves = [None if isinstance(x, Operation) else x for x in leaves]
         self._fetches = fetches
         stateful = [op for op in graph.get_operations() if op.opdef.stateful]
-        self._run_list = fetches + stateful
+        # ops of cond/loop branches run inside their Cond/While op only (when taken)
+        inner = {o for op in stateful for a in op.attrs.values()
+                 for o in getattr(a, "inner_ops", ())}
+        self._run_list = fetches + [op for op in stateful if op not in inner]
         self._writes = tuple({n for op in stateful for n in _strings(op.attrs.values())
                               if n in CTX.vars})
         # the variables it reads or made: alive as long as the trace is

@@ -45,12 +45,36 @@ class DType:
         return self.np.itemsize
 
     @property
+    def is_complex(self):
+        return False
+
+    @property
+    def is_quantized(self):
+        return False
+
+    @property
+    def real_dtype(self):
+        return self
+
+    @property
     def min(self):
+        if not self.is_numeric:
+            raise TypeError(f"Cannot find minimum value of {self.name}.")
         return np.finfo(self.np).min if self.is_floating else np.iinfo(self.np).min
 
     @property
     def max(self):
+        if not self.is_numeric:
+            raise TypeError(f"Cannot find maximum value of {self.name}.")
         return np.finfo(self.np).max if self.is_floating else np.iinfo(self.np).max
+
+    @property
+    def limits(self):
+        """(min, max) of the type (TF's `limits(clip_negative=False)`)."""
+        return self.min, self.max
+
+    def is_compatible_with(self, other):
+        return self == other
 
     def __repr__(self):
         return f"tf.{self.name}"
@@ -114,26 +138,58 @@ def as_dtype(value):
     raise TypeError(f"Unsupported dtype {npd}")
 
 
-# Promotion lattice (rule 7): bool < unsigned/signed ints < floats; int + float -> that float.
-_RANK = {bool_: 0, uint8: 1, int8: 2, uint16: 3, int16: 4, uint32: 5, int32: 6,
-         uint64: 7, int64: 8, float16: 10, float32: 11, float64: 12}
+# Promotion lattice (rule 7), as JAX's: bool < ints < floats; int + float -> that float; a
+# signed and an unsigned int join at the smallest signed int holding both (uint64 + int64 ->
+# int64, where JAX leaves the ints).
+_SIGNED = {1: int8, 2: int16, 4: int32, 8: int64}
 
 
 def promote(a, b):
-    """The common dtype of two tensor dtypes: the higher on the lattice (ints join floats)."""
+    """The common dtype of two tensor dtypes: the least one on the lattice above both."""
     a, b = as_dtype(a), as_dtype(b)
     if a is b:
         return a
     if a is string or b is string:
         raise TypeError(f"Cannot combine dtypes {a.name} and {b.name}")
-    return a if _RANK[a] >= _RANK[b] else b
+    if a.is_bool or b.is_bool:
+        return b if a.is_bool else a
+    if a.is_floating or b.is_floating:
+        if a.is_floating and b.is_floating:
+            return a if a.size >= b.size else b
+        return a if a.is_floating else b
+    if a.is_unsigned == b.is_unsigned:
+        return a if a.size >= b.size else b
+    u, i = (a, b) if a.is_unsigned else (b, a)
+    return i if i.size > u.size else _SIGNED[min(2 * u.size, 8)]
+
+
+def check_fits(arr, dtype, what):
+    """Raise TypeError when integer/float values in `arr` cannot be held by integer `dtype`
+    (a cast would wrap them silently); `what` names the value in the message."""
+    if not dtype.is_integer or arr.dtype.kind not in "iuf" or not arr.size:
+        return
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise TypeError(f"{what}: non-finite values cannot be converted to {dtype.name}")
+    lo, hi = np.iinfo(dtype.np).min, np.iinfo(dtype.np).max
+    if arr.dtype.kind in "iu" and np.can_cast(arr.dtype, dtype.np):
+        return
+    amin, amax = arr.min(), arr.max()
+    if amin < lo or amax > hi:
+        bad = amin if amin < lo else amax
+        raise TypeError(f"{what}: value {bad} is out of range for {dtype.name} "
+                        f"[{lo}, {hi}]")
 
 
 def default_dtype_for_python(value):
     """TF's dtype for a Python / NumPy value: floats float32, ints int32, NumPy dtypes kept."""
     if isinstance(value, np.ndarray | np.generic):
         return as_dtype(value.dtype)
-    arr = np.asarray(value)
+    if value is None:
+        raise ValueError("None values not supported (a tensor cannot hold None).")
+    try:
+        arr = np.asarray(value)
+    except OverflowError:
+        arr = np.asarray(value, dtype=object)
     if arr.dtype.kind == "f":
         return float32
     if arr.dtype.kind in "iu":
@@ -142,8 +198,16 @@ def default_dtype_for_python(value):
         return int32
     if arr.dtype.kind == "b":
         return bool_
+    if arr.dtype.kind == "O" and _holds_int(value):
+        raise ValueError(f"Python integer {value!r:.60} is out of range for int64")
     if arr.dtype.kind in "OSU":
         return string
     if arr.dtype.kind == "c":
         raise TypeError("Complex values are not supported")
     return as_dtype(arr.dtype)
+
+
+def _holds_int(value):
+    if isinstance(value, (list, tuple)):
+        return any(_holds_int(v) for v in value)
+    return isinstance(value, int) and not isinstance(value, bool)

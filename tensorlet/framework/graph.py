@@ -1,5 +1,6 @@
 """Graph, Operation and Tensor: the data structures every program builds (TF 1.x semantics)."""
 import contextlib
+import os
 import re
 import sys
 
@@ -7,7 +8,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .registry import op_def
-from .shapes import TensorShape, as_shape
+from .shapes import as_shape
 
 
 class GraphKeys:
@@ -273,12 +274,15 @@ class Operation:
         return f"<tf.Operation '{self.name}' type={self.type}>"
 
 
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _user_frame():
-    """The innermost stack frame outside tensorlet (where the user created the op)."""
+    """The innermost stack frame outside the tensorlet package (where the user created the op)."""
     f = sys._getframe(2)
     while f is not None:
         fn = f.f_code.co_filename
-        if "/tensorlet/" not in fn.replace("\\", "/"):
+        if not fn.startswith(_PKG_DIR):
             return f"{fn}:{f.f_lineno}"
         f = f.f_back
     return "<unknown>"
@@ -471,9 +475,49 @@ def convert_to_tensor(value, dtype=None, name=None, dtype_hint=None):
     if conv is not None:
         return convert_to_tensor(conv(), dtype=dtype)
     from tensorlet.ops import array
+    if isinstance(value, (list, tuple)) and holds_tensor(value):
+        return _pack(value, dtype, name)
     if dtype is None and dtype_hint is not None and _is_python_number(value):
         dtype = dtype_hint
     return array.constant(value, dtype=dtype, name=name or "Const")
+
+
+def holds_tensor(value):
+    """Whether a (nested) list/tuple holds a graph tensor or variable somewhere."""
+    if isinstance(value, (list, tuple)):
+        try:  # fast path: numbers only (NumPy would make objects of tensors)
+            if np.asarray(value).dtype != object:
+                return False
+        except (ValueError, TypeError, OverflowError):
+            pass
+        return any(holds_tensor(v) for v in value)
+    return isinstance(value, TensorLike) and not value._eager
+
+
+def _pack(value, dtype, name):
+    """A nested list mixing tensors and numbers as one stacked tensor (TF's auto-packing):
+    numbers take the tensors' dtype (or `dtype`), as in `[tf.shape(x)[0], -1]`."""
+    from tensorlet.ops import array
+
+    def leaves(v):
+        return [u for x in v for u in leaves(x)] if isinstance(v, (list, tuple)) else [v]
+
+    if dtype is None:
+        dts = [convert_to_tensor(v).dtype for v in leaves(value) if isinstance(v, TensorLike)]
+        dtype = dts[0]
+        for d in dts[1:]:
+            dtype = _dt.promote(dtype, d)
+
+    def build(v):
+        if isinstance(v, (list, tuple)):
+            return array.stack([build(x) for x in v])
+        if isinstance(v, TensorLike):
+            t = convert_to_tensor(v)
+            return t if t.dtype is _dt.as_dtype(dtype) else _m().cast(t, dtype)
+        return array.constant(v, dtype=dtype)
+
+    with name_scope(name or "packed"):
+        return build(value)
 
 
 def _is_python_number(v):

@@ -30,6 +30,10 @@ class OpDef:
     aux_outputs: tuple = ()
     # Extra tolerance scale for the numeric gradient check (kinks, large curvature).
     check_tol: float = 1.0
+    # A stateful read without inputs (a variable's value): a plan re-runs it right before each
+    # op that consumes it, so every consumer sees the value at its own place in the run, after
+    # its control dependencies (TF 1.x reference semantics).
+    read_at_use: bool = False
     # Optional build-time evaluator: fold(op) -> NumPy value or None (shape inference uses it).
     fold: Callable | None = None
     # Ops whose attrs hold subgraphs (cond) cannot have standalone samples: the test file

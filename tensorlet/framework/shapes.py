@@ -2,10 +2,32 @@
 
 
 class Dimension:
-    """Kept for TF 1.x programs that call `.value` on a dimension."""
+    """A TF 1.x dimension object (`.value`: an int or None); compares and converts like it."""
+
+    __slots__ = ("value",)
 
     def __init__(self, value):
-        self.value = value
+        self.value = value.value if isinstance(value, Dimension) else \
+            (None if value is None else int(value))
+
+    def __eq__(self, other):
+        other = other.value if isinstance(other, Dimension) else other
+        if self.value is None or other is None:
+            return None
+        return self.value == other
+
+    def __hash__(self):
+        return hash(self.value)
+
+    def __int__(self):
+        if self.value is None:
+            raise TypeError("Cannot convert an unknown Dimension to an int")
+        return self.value
+
+    __index__ = __int__
+
+    def __repr__(self):
+        return f"Dimension({self.value})"
 
 
 class TensorShape:
@@ -77,11 +99,44 @@ class TensorShape:
             raise ValueError(f"Shape {self} must have rank {rank}")
         return self
 
+    def with_rank_at_least(self, rank):
+        if self.dims is not None and len(self.dims) < rank:
+            raise ValueError(f"Shape {self} must have rank at least {rank}")
+        return self
+
+    def with_rank_at_most(self, rank):
+        if self.dims is not None and len(self.dims) > rank:
+            raise ValueError(f"Shape {self} must have rank at most {rank}")
+        return self
+
+    def assert_has_rank(self, rank):
+        if self.dims is not None and len(self.dims) != rank:
+            raise ValueError(f"Shape {self} must have rank {rank}")
+
+    def assert_same_rank(self, other):
+        other = as_shape(other)
+        if self.dims is not None and other.dims is not None and \
+                len(self.dims) != len(other.dims):
+            raise ValueError(f"Shapes {self} and {other} must have the same rank")
+
+    def most_specific_compatible_shape(self, other):
+        """The most specific shape compatible with both: dims where they agree, else None."""
+        other = as_shape(other)
+        if self.dims is None or other.dims is None or len(self.dims) != len(other.dims):
+            return TensorShape(None)
+        return TensorShape([a if a == b else None for a, b in zip(self.dims, other.dims)])
+
     def concatenate(self, other):
         other = as_shape(other)
         if self.dims is None or other.dims is None:
             return TensorShape(None)
         return TensorShape(self.dims + other.dims)
+
+    def __add__(self, other):
+        return self.concatenate(other)
+
+    def __radd__(self, other):
+        return as_shape(other).concatenate(self)
 
     def __len__(self):
         if self.dims is None:

@@ -6,7 +6,7 @@ import numpy as np
 
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
-from tensorlet.framework.graph import TensorLike
+from tensorlet.framework.graph import TensorLike, holds_tensor
 from tensorlet.framework.shapes import TensorShape, as_shape
 
 from .base import apply, as_tensor, declare, unary_spec
@@ -97,7 +97,7 @@ def fold_small(op, limit=4096):
 
 def _int_tensor(x, name):
     """A 1-D int tensor (shape-like argument) from a list, an array or a tensor."""
-    if isinstance(x, TensorLike):
+    if isinstance(x, TensorLike) or holds_tensor(x):
         t = as_tensor(x)
         if not t.dtype.is_integer:
             raise TypeError(f"{name} must be an integer tensor, got {t.dtype.name}")
@@ -125,11 +125,17 @@ declare("Const", _const_spec, _const_kernel)
 
 
 def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
-    """A tensor holding `value` (Python ints -> int32, floats -> float32, NumPy dtypes kept)."""
+    """A tensor holding `value` (Python ints -> int32, floats -> float32, NumPy dtypes kept).
+
+    With `shape`, a single value fills it, as many values as it holds are reshaped, and fewer
+    values are padded with the last one (TF 1.x); more values than it holds raise."""
+    if isinstance(value, TensorLike) and not value._eager or holds_tensor(value):
+        raise TypeError(f"constant expects a Python or NumPy value, got a tensor in {value!r:.80}"
+                        " (use tf.identity, or tf.stack for a list of tensors)")
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.default_dtype_for_python(value)
     try:
         arr = np.asarray(value)
-    except ValueError as e:
+    except (ValueError, OverflowError) as e:
         raise TypeError(f"Cannot make a constant from {value!r:.80}: {e}") from None
     if arr.dtype.kind in "OUS" and dt is not _dt.string:
         raise TypeError(f"Cannot make a {dt.name} constant from {value!r:.80}")
@@ -137,20 +143,33 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
             not np.all(np.isfinite(arr) & (arr == np.round(arr))):
         raise TypeError(f"Cannot convert {value!r:.80} to a constant of dtype {dt.name} "
                         "without losing its fractional part; cast it with tf.cast instead")
+    _dt.check_fits(arr, dt, f"Cannot make a {dt.name} constant from {value!r:.80}")
     arr = np.array(arr, dtype=dt.np)
     if shape is not None:
-        shape = tuple(as_shape(shape).as_list())
-        if arr.shape != shape:
-            if verify_shape:
-                raise TypeError(f"Expected constant of shape {shape}, got {arr.shape}")
-            if arr.size == 1:
-                arr = np.full(shape, arr.reshape(()), dtype=dt.np)
-            elif arr.size == int(np.prod(shape)):
-                arr = arr.reshape(shape)
-            else:
-                raise TypeError(f"Constant of {arr.size} elements cannot have shape {shape}")
+        arr = _fit_to_shape(arr, shape, verify_shape)
     arr.setflags(write=False)
     return apply("Const", [], {"value": arr}, name=name)
+
+
+def _fit_to_shape(arr, shape, verify_shape):
+    dims = as_shape(shape)
+    if not dims.is_fully_defined():
+        raise ValueError(f"constant: shape must be fully defined, got {dims}")
+    shape = tuple(dims.as_list())
+    if arr.shape == shape:
+        return arr
+    if verify_shape:
+        raise TypeError(f"Expected constant of shape {shape}, got {arr.shape}")
+    n = int(np.prod(shape))
+    if arr.size > n and arr.size != 1:
+        raise ValueError(f"Too many elements provided for a constant of shape {shape}: "
+                         f"needed at most {n}, got {arr.size}")
+    flat = arr.reshape(-1)
+    if flat.size == 0:
+        return np.zeros(shape, arr.dtype)
+    if flat.size < n:  # TF 1.x pads with the last value (a single value fills the shape)
+        flat = np.concatenate([flat, np.full(n - flat.size, flat[-1], arr.dtype)])
+    return flat[:n].reshape(shape)
 
 
 # -- Placeholders ---------------------------------------------------------------------------
@@ -170,7 +189,10 @@ declare("Placeholder", _placeholder_spec, _placeholder_kernel)
 
 
 def placeholder(dtype, shape=None, name=None):
-    """A tensor whose value must be fed: `sess.run(y, {x: value})`."""
+    """A tensor whose value must be fed: `sess.run(y, {x: value})` (graph mode only)."""
+    from tensorlet.framework.graph import get_default_graph
+    if get_default_graph()._eager:
+        raise RuntimeError("tf.placeholder() is not compatible with eager execution.")
     dt = _dt.as_dtype(dtype)
     shape = TensorShape(shape) if shape is not None else TensorShape(None)
     return apply("Placeholder", [], {"dtype": dt, "shape": shape}, name=name)
@@ -506,8 +528,8 @@ declare("Fill", _fill_spec, _fill_kernel, grad=_fill_grad, nondiff_inputs=(0,),
 
 
 def _shape_tensor(shape):
-    if hasattr(shape, "dtype") and not isinstance(shape, np.ndarray):
-        return shape
+    if hasattr(shape, "dtype") and not isinstance(shape, np.ndarray) or holds_tensor(shape):
+        return _int_tensor(shape, "shape")
     dims = as_shape(shape).as_list()
     if any(d is None for d in dims):
         raise ValueError(f"shape must be fully defined, got {dims}")
@@ -521,14 +543,16 @@ def fill(dims, value, name=None):
 
 def zeros(shape, dtype=_dt.float32, name=None):
     dt = _dt.as_dtype(dtype)
-    if not hasattr(shape, "dtype") or isinstance(shape, np.ndarray):
+    if (not hasattr(shape, "dtype") or isinstance(shape, np.ndarray)) and \
+            not holds_tensor(shape):
         return constant(np.zeros(as_shape(shape).as_list(), dt.np), name=name or "zeros")
     return fill(shape, constant(0, dtype=dt), name=name)
 
 
 def ones(shape, dtype=_dt.float32, name=None):
     dt = _dt.as_dtype(dtype)
-    if not hasattr(shape, "dtype") or isinstance(shape, np.ndarray):
+    if (not hasattr(shape, "dtype") or isinstance(shape, np.ndarray)) and \
+            not holds_tensor(shape):
         return constant(np.ones(as_shape(shape).as_list(), dt.np), name=name or "ones")
     return fill(shape, constant(1, dtype=dt), name=name)
 
@@ -539,7 +563,7 @@ def ones(shape, dtype=_dt.float32, name=None):
 # scatter, top_k, unique) and generate.py (range, one_hot, ...); `tensorlet.ops.array`
 # re-exports them, except `range` and `slice`, which would shadow the builtins here. These
 # imports must stay last: those modules import the helpers defined above.
-from .gather import (
+from .gather import (  # noqa: E402
     gather,
     gather_nd,
     scatter_add,
@@ -549,9 +573,9 @@ from .gather import (
     top_k,
     unique,
 )
-from .generate import eye, lin_space, linspace, one_hot, sequence_mask
-from .indexing import boolean_mask, slice_helper, strided_slice  # noqa: F401
-from .manip import (
+from .generate import eye, lin_space, linspace, one_hot, sequence_mask  # noqa: E402
+from .indexing import boolean_mask, slice_helper, strided_slice  # noqa: E402,F401
+from .manip import (  # noqa: E402
     broadcast_to,
     concat,
     pad,

@@ -2,7 +2,8 @@
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import TensorLike, Tensor, convert_to_tensor, get_default_graph
+from tensorlet.framework.graph import (TensorLike, Tensor, convert_to_tensor,
+                                       get_default_graph, holds_tensor)
 from tensorlet.framework.registry import OpDef, register
 from tensorlet.framework.shapes import TensorShape, broadcast_static
 
@@ -48,8 +49,9 @@ def as_tensor(x, dtype=None):
 
 
 def _is_weak(v):
-    """Python numbers and NumPy values are 'weak': they take the tensor operand's dtype."""
-    return not isinstance(v, TensorLike)
+    """Python numbers and NumPy values are 'weak': they take the tensor operand's dtype (a
+    list holding tensors is not: it is packed into a tensor of its own)."""
+    return not isinstance(v, TensorLike) and not holds_tensor(v)
 
 
 def _value_kind(v):
@@ -60,7 +62,11 @@ def _value_kind(v):
 
 
 def binary_operands(x, y, op_name="binary op"):
-    """Two tensors of one dtype, promoting along the lattice (DESIGN.md rule 7)."""
+    """Two tensors of one dtype, promoting along the lattice (DESIGN.md rule 7).
+
+    A weak operand (Python or NumPy value) takes the tensor's dtype; a float value makes an
+    integer/bool tensor float32, an integer value makes a bool tensor int32. A weak integer
+    that the resulting dtype cannot hold raises (NumPy 2 does the same) instead of wrapping."""
     xw, yw = _is_weak(x), _is_weak(y)
     if xw and yw:
         x = as_tensor(x)
@@ -68,15 +74,22 @@ def binary_operands(x, y, op_name="binary op"):
     if xw or yw:
         t, v = (y, x) if xw else (x, y)
         t = as_tensor(t)
-        dt = t.dtype
-        if _value_kind(v) == "f" and not dt.is_floating:
-            dt = _dt.float32
+        dt, kind = t.dtype, _value_kind(v)
+        if dt is _dt.string:
+            if kind not in "OSU":
+                raise TypeError(f"{op_name}: cannot combine a string tensor with {v!r:.40}")
+        elif kind in "OSU":
+            raise TypeError(f"{op_name}: cannot combine a {dt.name} tensor with {v!r:.40}")
+        elif kind == "f" and not dt.is_floating or kind in "iu" and dt.is_bool:
             from tensorlet.ops.math import cast
+            dt = _dt.float32 if kind == "f" else _dt.int32
             t = cast(t, dt)
-        if _value_kind(v) == "b" and not dt.is_bool and not dt.is_numeric:
-            raise TypeError(f"{op_name}: cannot combine a bool value with {dt.name}")
+        if kind in "fiub":
+            arr = np.asarray(v)
+            _dt.check_fits(arr, dt, f"{op_name} with a {dt.name} tensor")
+            v = arr.astype(dt.np)
         with t.graph.as_default():  # the constant joins the tensor operand's graph
-            v = as_tensor(np.asarray(v).astype(dt.np) if _value_kind(v) in "fiub" else v, dt)
+            v = as_tensor(v, dt)
         return (v, t) if xw else (t, v)
     x, y = as_tensor(x), as_tensor(y)
     if x.dtype is not y.dtype:

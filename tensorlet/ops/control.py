@@ -5,6 +5,10 @@ predicate and the tensors the branches capture from outside, and its kernel runs
 sub-plan of one branch. Every value a branch computes is also a (hidden) output of the Cond op,
 so the gradient (a Cond of the two branches' gradients) reads the forward values instead of
 recomputing them (random and assign ops in a branch therefore run once per step).
+
+In eager mode (TF 2) `cond` calls only the taken branch's function, whose ops run at once (and
+are recorded by GradientTapes like any others); `case` chains such conds. While a graph is being
+built (inside `tf.function` too) both branches are traced into a Cond op as above.
 """
 import builtins
 import weakref
@@ -15,6 +19,7 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import (
     Operation,
     Tensor,
+    TensorLike,
     control_dependencies,
     convert_to_tensor,
     get_default_graph,
@@ -116,11 +121,40 @@ def _source(t):
     return t
 
 
+def _branch_ops(graph, start):
+    """The ops created since `start` (a branch being built), as a set.
+
+    In a traced function, plain reads of eager variables that the branch does not write are
+    left out: they stay outside, read when the Cond (or While) starts, as a graph variable's
+    value is, so gradients reach those variables through the op's captured inputs."""
+    ops = graph._ops[start:]
+    reads = getattr(graph, "variable_reads", None)
+    if not reads:
+        return set(ops)
+    read_ops = {t.op for ts in reads.values() for t in ts}
+    inside = {op for op in ops if op not in read_ops or op.control_inputs}
+    written = {n for op in inside if op.opdef.stateful and op not in read_ops
+               for n in _strings(op.attrs.values())}
+    return inside | {op for op in ops if op in read_ops and op.attrs["var_name"] in written}
+
+
+def _strings(values):
+    for v in values:
+        if isinstance(v, str):
+            yield v
+        elif isinstance(v, (list, _tuple)):
+            yield from _strings(v)
+
+
 class _Branch:
-    """One side of a cond: its ops, the outside tensors it reads, and the tensors it fetches."""
+    """One side of a cond: its ops, the outside tensors it reads, and the tensors it fetches.
+
+    `inner_ops` (every op created while it was built) run only inside the op that owns the
+    branch, never on their own (tensorlet.eager.function skips them)."""
 
     def __init__(self, leaves, struct, created):
         self.struct = struct
+        self.inner_ops = created
         self.fetches = [x for x in leaves if isinstance(x, Tensor)]
         self.targets = [x for x in leaves if isinstance(x, Operation) and x in created]
         self.kinds = ["op" if isinstance(x, Operation) else "tensor" for x in leaves]
@@ -192,7 +226,7 @@ def _build_branch(which, fn, graph):
         struct = _flatten(result, leaves)
         leaves = [x if isinstance(x, (Tensor, Operation)) else convert_to_tensor(x)
                   for x in leaves]
-    return _Branch(leaves, struct, set(graph._ops[start:]))
+    return _Branch(leaves, struct, _branch_ops(graph, start))
 
 
 def _merged_shape(a, b):
@@ -276,6 +310,8 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     false_fn = false_fn if false_fn is not None else fn2
     if true_fn is None or false_fn is None:
         raise TypeError("cond: both true_fn and false_fn are required")
+    if get_default_graph()._eager:
+        return _eager_cond(pred, true_fn, false_fn, strict, name)
     if isinstance(pred, (bool, np.bool_)):
         raise TypeError("pred must not be a Python bool (use a bool tensor, or an if statement)")
     graph = get_default_graph()
@@ -321,6 +357,36 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     return result
 
 
+def _eager_cond(pred, true_fn, false_fn, strict, name):
+    """Eager `cond`: call the taken branch's function only (a Python bool `pred` is accepted
+    here, as in TF 2); its result leaves become tensors, as in graph mode."""
+    for which, fn in (("true", true_fn), ("false", false_fn)):
+        if not callable(fn):
+            raise TypeError(f"cond: {which}_fn must be callable, got {type(fn).__name__}")
+    with name_scope(name, "cond"):
+        pred = convert_to_tensor(pred)
+        _cond_spec([pred], {"specs": []})
+        which, fn = ("true", true_fn) if pred else ("false", false_fn)
+        with name_scope(which):
+            result = fn()
+        if result is None:
+            raise ValueError(f"cond: {which}_fn must have a return value (got None)")
+        leaves = []
+        struct = _flatten(result, leaves)
+        result = _pack(struct, iter(x if isinstance(x, Tensor) or _is_op(x)
+                                    else convert_to_tensor(x) for x in leaves))
+    if not strict and isinstance(result, (list, _tuple)) and len(result) == 1 \
+            and not hasattr(result, "_fields"):
+        result = result[0]
+    return result
+
+
+def _is_op(x):
+    """An operation of a graph or an executed eager op (what `group` and `no_op` return)."""
+    return isinstance(x, Operation) or (hasattr(x, "outputs") and hasattr(x, "type")
+                                        and not isinstance(x, TensorLike))
+
+
 def _describe(branch):
     return f"{len(branch.kinds)} results ({', '.join(branch.kinds)})"
 
@@ -331,7 +397,7 @@ def _gate(result, deps):
     leaves = []
     struct = _flatten(result, leaves)
     with control_dependencies(deps):
-        gated = [group(x) if isinstance(x, Operation) else identity(x) for x in leaves]
+        gated = [group(x) if _is_op(x) else identity(x) for x in leaves]
     return _pack(struct, iter(gated))
 
 
@@ -339,7 +405,8 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
     """The result of the fn of the first true predicate, else of `default` (TF 1.x).
 
     Without a default the last pair's fn is used, asserting that its predicate holds;
-    `exclusive=True` asserts that at most one predicate holds.
+    `exclusive=True` asserts that at most one predicate holds. In eager mode only the chosen
+    fn is called.
     """
     from .debugging import Assert
     from .math import cast, less_equal
@@ -354,11 +421,12 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
         raise TypeError(f"case: default must be callable, got {type(default).__name__}")
     with name_scope(name, "case"):
         preds = [convert_to_tensor(p) for p, _ in pairs]
-        for p in preds:
+        labels = [f"pred_fn_pairs[{i}]" if p._eager else p.name for i, p in enumerate(preds)]
+        for p, label in zip(preds, labels):
             if p.dtype is not _dt.bool_:
                 raise TypeError(f"case: predicates must be bool tensors, got {p.dtype.name} "
-                                f"({p.name})")
-        names = ", ".join(p.name for p in preds)
+                                f"({label})")
+        names = ", ".join(labels)
         fns = [f for _, f in pairs]
         if default is None:
             last_pred, last_fn = preds[-1], fns[-1]
@@ -367,6 +435,13 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
             def default():
                 check = Assert(last_pred, [f"case: none of the conditions ({names}) is True"])
                 return _gate(last_fn(), [check])
+        exclusive_check = None  # checked before any branch runs (at once in eager mode)
+        if exclusive and len(pairs) > 1:
+            from .math import add_n
+            count = add_n([cast(convert_to_tensor(p), _dt.int32) for p, _ in pairs])
+            exclusive_check = Assert(
+                less_equal(count, 1), [f"case: exclusive=True but more than one of ({names}) "
+                                       "is true, number true:", count])
         if not preds:
             result = default()
         else:
@@ -375,13 +450,8 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
                     return default
                 return lambda: cond(preds[i], fns[i], chain(i + 1), strict=True)
             result = chain(0)()
-        if exclusive and len(pairs) > 1:
-            from .math import add_n
-            count = add_n([cast(convert_to_tensor(p), _dt.int32) for p, _ in pairs])
-            check = Assert(less_equal(count, 1),
-                           [f"case: exclusive=True but more than one of ({names}) is true, "
-                            + "number true:", count])
-            result = _gate(result, [check])
+        if exclusive_check is not None:
+            result = _gate(result, [exclusive_check])
     if not strict and isinstance(result, (list, _tuple)) and len(result) == 1 \
             and not hasattr(result, "_fields"):
         result = result[0]

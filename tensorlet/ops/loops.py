@@ -4,6 +4,10 @@
 from outside are inputs of the While op (computed once, before the loop: a variable read inside
 the body sees its value at loop entry). When a gradient is requested the loop records every
 iteration's values, and a WhileGrad op runs the body's gradient graph backwards over them.
+
+In eager mode the loop is a Python loop over eager tensors: `cond` and `body` run each
+iteration (their ops recorded by GradientTapes like any others), under the same rules on
+structure, dtypes and shapes as in a graph.
 """
 import numpy as np
 
@@ -19,16 +23,18 @@ from tensorlet.framework.graph import (
 from tensorlet.framework.shapes import TensorShape
 
 from .base import declare
-from .control import _Branch, _flatten, _is_zero, _pack, _source, _tuple
+from .control import _Branch, _branch_ops, _flatten, _is_zero, _pack, _source, _tuple
 
 
 class _Loop:
-    """The parts of one while_loop: stand-ins, invariant shapes, cond and body branches."""
+    """The parts of one while_loop: stand-ins, invariant shapes, cond and body branches
+    (whose `inner_ops` run only inside the While op)."""
 
     def __init__(self, standins, shapes, cond, body, captures, back_prop):
         self.standins, self.shapes = standins, shapes
         self.cond, self.body, self.captures = cond, body, captures
         self.back_prop = back_prop
+        self.inner_ops = cond.inner_ops | body.inner_ops
         n = len(standins)
         pos = {t: k + 1 for k, t in enumerate(standins)}
         pos.update({t: n + c + 1 for c, t in enumerate(captures)})
@@ -45,7 +51,7 @@ def _build(fn, args, graph, what):
         leaves = []
         struct = _flatten(result, leaves)
         leaves = [x if isinstance(x, Tensor) else convert_to_tensor(x) for x in leaves]
-    return _Branch(leaves, struct, set(graph._ops[start:])), struct
+    return _Branch(leaves, struct, _branch_ops(graph, start)), struct
 
 
 def _strip(struct):
@@ -126,6 +132,7 @@ class _LoopGrad:
 
     def __init__(self, branch, kinds, nfv, ncap):
         self.branch, self.kinds, self.nfv, self.ncap = branch, kinds, nfv, ncap
+        self.inner_ops = branch.inner_ops
 
 
 def _while_grad_op(op, loop, fv, caps, g_final):
@@ -208,6 +215,16 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if not leaves:
         raise ValueError("while_loop: no loop variables provided")
     graph = get_default_graph()
+    if graph._eager:
+        with name_scope(name, "while"):
+            exits = _eager_loop(cond, body, leaves, struct, is_seq, shape_invariants,
+                                maximum_iterations)
+        if not back_prop:
+            from .array import stop_gradient
+            exits = [stop_gradient(t) for t in exits]
+        if len(exits) == 1 and not return_same_structure:
+            return exits[0]
+        return _pack(struct, iter(exits))
     with name_scope(name, "while"):
         inits = [convert_to_tensor(x) for x in leaves]
         shapes = _invariants(shape_invariants, struct, inits)
@@ -243,11 +260,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         loop = _Loop(standins, shapes, cond_b, body_b, captures, back_prop)
         inputs = inits + [_source(t) for t in captures]
         if maximum_iterations is not None:
-            limit = convert_to_tensor(maximum_iterations)
-            if not limit.dtype.is_integer or limit.shape.ndims not in (None, 0):
-                raise ValueError(f"maximum_iterations must be an integer scalar, got "
-                                 f"{limit.dtype.name} {limit.shape}")
-            inputs.append(limit)
+            inputs.append(_limit(maximum_iterations))
         specs = [(s, t.dtype) for s, t in zip(shapes, inits)] + [((), _dt.string)]
         with control_dependencies(cond_b.outer_deps + body_b.outer_deps):
             op = graph.create_op("While", inputs,
@@ -257,6 +270,55 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if len(exits) == 1 and not return_same_structure:
         return exits[0]
     return _pack(struct, iter(exits))
+
+
+def _limit(maximum_iterations):
+    limit = convert_to_tensor(maximum_iterations)
+    if not limit.dtype.is_integer or limit.shape.ndims not in (None, 0):
+        raise ValueError(f"maximum_iterations must be an integer scalar, got "
+                         f"{limit.dtype.name} {limit.shape}")
+    return limit
+
+
+def _eager_loop(cond, body, leaves, struct, is_seq, shape_invariants, maximum_iterations):
+    """The loop variables' final values, computed by calling `cond` and `body` in turn."""
+    vals = [convert_to_tensor(x) for x in leaves]
+    shapes = _invariants(shape_invariants, struct, vals)
+    limit = None if maximum_iterations is None else int(_limit(maximum_iterations))
+    i = 0
+    while limit is None or i < limit:
+        packed = _pack(struct, iter(vals))
+        args = packed if is_seq else [packed]
+        got = []
+        _flatten(cond(*args), got)
+        pred = convert_to_tensor(got[0]) if len(got) == 1 else None
+        if pred is None or pred.dtype is not _dt.bool_ or pred.shape.ndims != 0:
+            raise TypeError(f"while_loop: cond must return one bool scalar tensor, got "
+                            f"{pred.dtype.name} {pred.shape}" if pred is not None else
+                            "while_loop: cond must return one bool scalar tensor")
+        if not pred:
+            break
+        result = body(*args)
+        if result is None:
+            raise ValueError("while_loop: body must return a value (got None)")
+        got = []
+        body_struct = _flatten(result, got)
+        if not _same_shape_of_results(body_struct, struct):
+            raise ValueError(f"while_loop: body must return the structure of loop_vars "
+                             f"({len(vals)} variables), got {len(got)} results")
+        got = [convert_to_tensor(y) for y in got]
+        for k, (t, y, s) in enumerate(zip(vals, got, shapes)):
+            if y.dtype is not t.dtype:
+                raise TypeError(f"while_loop: loop variable {k} enters as {t.dtype.name} but "
+                                f"body returns {y.dtype.name}")
+            if not s.is_compatible_with(y.shape):
+                raise ValueError(
+                    f"while_loop: loop variable {k} has shape {y.shape} after iteration "
+                    f"{i + 1}, incompatible with its shape invariant {s}; to let the shape "
+                    "vary across iterations, pass shape_invariants")
+        vals = got
+        i += 1
+    return vals
 
 
 def _invariants(shape_invariants, struct, inits):
@@ -269,10 +331,11 @@ def _invariants(shape_invariants, struct, inits):
         raise ValueError(f"while_loop: shape_invariants must match the structure of loop_vars "
                          f"({len(inits)} variables), got {len(given)}")
     shapes = [TensorShape(s) for s in given]
-    for t, s in zip(inits, shapes):
+    for k, (t, s) in enumerate(zip(inits, shapes)):
         if not s.is_compatible_with(t.shape):
+            what = f"loop variable {k}" if t._eager else t.name
             raise ValueError(f"while_loop: the shape invariant {s} is not compatible with the "
-                             f"initial shape {t.shape} of {t.name}")
+                             f"initial shape {t.shape} of {what}")
     return shapes
 
 

@@ -4,6 +4,7 @@ import math as _pymath
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
+from tensorlet.framework.errors import InvalidArgumentError
 from tensorlet.framework.shapes import TensorShape, broadcast_static
 from .array import sum_to
 from .base import (apply, as_tensor, binary_operands, broadcast_spec, compare_spec, declare,
@@ -24,7 +25,11 @@ def _any(*shape):
 
 
 def _cast_spec(inputs, attrs):
-    return [(inputs[0].shape, attrs["DstT"])]
+    src, dst = inputs[0].dtype, attrs["DstT"]
+    if (src is _dt.string) != (dst is _dt.string):
+        raise TypeError(f"cannot cast {src.name} to {dst.name} (casts between strings and "
+                        "numbers are not supported)")
+    return [(inputs[0].shape, dst)]
 
 
 def _cast_grad(op, g, needed):
@@ -69,6 +74,23 @@ def _unary(op_type, fn, grad, spec=float_unary_spec, domain=_any, tol=1.0):
     return wrapper
 
 
+def _numeric(t):
+    if t.dtype.is_bool or t.dtype is _dt.string:
+        raise TypeError(f"expected numeric operands, got {t.dtype.name} (cast it with tf.cast "
+                        "first)")
+
+
+def _numeric_unary_spec(inputs, attrs):
+    _numeric(inputs[0])
+    return unary_spec(inputs, attrs)
+
+
+def _numeric_binary_spec(inputs, attrs):
+    _numeric(inputs[0])
+    _numeric(inputs[1])
+    return broadcast_spec(inputs, attrs)
+
+
 def _x(op):
     return op.inputs[0]
 
@@ -81,7 +103,7 @@ def _erf(x):
     return np.frompyfunc(_pymath.erf, 1, 1)(x).astype(x.dtype)
 
 
-negative = _unary("Neg", np.negative, lambda op, g, n: [-g[0]], spec=unary_spec)
+negative = _unary("Neg", np.negative, lambda op, g, n: [-g[0]], spec=_numeric_unary_spec)
 neg = negative
 abs = _unary("Abs", np.abs, lambda op, g, n: [g[0] * sign(_x(op))], spec=unary_spec)
 square = _unary("Square", np.square, lambda op, g, n: [g[0] * (2 * _x(op))], spec=unary_spec)
@@ -107,7 +129,7 @@ def _sigmoid(x):
 
 
 sigmoid = _unary("Sigmoid", _sigmoid, lambda op, g, n: [g[0] * _y(op) * (1 - _y(op))])
-sign = _unary("Sign", np.sign, lambda op, g, n: [g[0] * 0], spec=unary_spec)
+sign = _unary("Sign", np.sign, lambda op, g, n: [g[0] * 0], spec=_numeric_unary_spec)
 round = _unary("Round", np.round, None, spec=unary_spec)
 floor = _unary("Floor", np.floor, None)
 ceil = _unary("Ceil", np.ceil, None)
@@ -194,26 +216,43 @@ def _mod_grad(op, g, n):
             sum_to(-g[0] * floor(x / y), y) if n[1] else None]
 
 
+def _int_checked(fn):
+    """fn for integer operands that raises on a zero divisor (NumPy would give 0 silently)."""
+    def kernel(x, y):
+        if x.dtype.kind in "iu" and not np.all(y):
+            raise InvalidArgumentError("Integer division by zero")
+        return fn(x, y)
+    return kernel
+
+
 def _np_floordiv(x, y):
     return np.floor_divide(x, y) if x.dtype.kind != "f" else np.floor(x / y)
 
 
+def _np_truncatediv(x, y):
+    if x.dtype.kind == "f":
+        return np.trunc(x / y)
+    q = np.floor_divide(x, y)  # exact for every integer; round toward zero where it floored
+    return q + ((np.remainder(x, y) != 0) & ((x < 0) != (y < 0))).astype(q.dtype)
+
+
 add = _binary("AddV2", np.add, _add_grad)
-subtract = _binary("Sub", np.subtract, _sub_grad)
+subtract = _binary("Sub", np.subtract, _sub_grad, spec=_numeric_binary_spec)
 sub = subtract
 multiply = _binary("Mul", np.multiply, _mul_grad)
 mul = multiply
 _realdiv = _binary("RealDiv", np.divide, _div_grad, domain=(_any, _pos))
-pow = _binary("Pow", np.power, _pow_grad, domain=(_pos, _any))
+pow = _binary("Pow", np.power, _pow_grad, spec=_numeric_binary_spec, domain=(_pos, _any))
 maximum = _binary("Maximum", np.maximum, _minmax_grad(lambda x, y: x >= y))
 minimum = _binary("Minimum", np.minimum, _minmax_grad(lambda x, y: x <= y))
-floordiv = _binary("FloorDiv", _np_floordiv, None)
+floordiv = _binary("FloorDiv", _int_checked(_np_floordiv), None, spec=_numeric_binary_spec)
 floor_div = floordiv
-mod = _binary("FloorMod", np.mod, _mod_grad, domain=(_pos, _pos), tol=1.0)
+mod = _binary("FloorMod", _int_checked(np.mod), _mod_grad, spec=_numeric_binary_spec,
+              domain=(_pos, _pos))
 floormod = mod
-truncatediv = _binary("TruncateDiv", lambda x, y: np.trunc(x / y).astype(x.dtype)
-                      if x.dtype.kind != "f" else np.trunc(x / y), None)
-truncatemod = _binary("TruncateMod", np.fmod, None)
+truncatediv = _binary("TruncateDiv", _int_checked(_np_truncatediv), None,
+                      spec=_numeric_binary_spec)
+truncatemod = _binary("TruncateMod", _int_checked(np.fmod), None, spec=_numeric_binary_spec)
 
 
 def truediv(x, y, name=None):
@@ -296,16 +335,37 @@ declare("Where", _where_coords_spec,
 
 
 def where(condition, x=None, y=None, name=None):
-    """where(c) -> int64 coordinates of true entries; where(c, x, y) -> elementwise choice."""
+    """TF 1.x `where`: where(c) -> int64 coordinates of true entries; where(c, x, y) picks
+    elementwise, and a rank-1 `c` with higher-rank x and y picks whole rows (c[i] selects
+    x[i] or y[i]). Other shapes broadcast, as in `where_v2`."""
+    if (x is None) != (y is None):
+        raise ValueError("where: give both x and y, or neither")
+    if x is None:
+        return apply("Where", [as_tensor(condition)], name=name)
+    x, y = binary_operands(x, y, "where")
+    c = as_tensor(condition)
+    rank = max(x.shape.ndims or 0, y.shape.ndims or 0)
+    if c.shape.ndims == 1 and rank > 1:
+        n = c.shape.dims[0]
+        for t in (x, y):
+            first = t.shape.dims[0] if t.shape.ndims == rank else None
+            if n is not None and first is not None and n != first:
+                raise ValueError(f"where: a rank-1 condition picks rows, so its size must be "
+                                 f"the first dimension of x and y: got {c.shape} and {t.shape}")
+        from .array import reshape
+        c = reshape(c, [-1] + [1] * (rank - 1))
+    return apply("SelectV2", [c, x, y], name=name)
+
+
+def where_v2(condition, x=None, y=None, name=None):
+    """where(c) -> int64 coordinates of true entries; where(c, x, y) -> elementwise choice
+    with c, x and y broadcast together (TF 2 `where`)."""
     if (x is None) != (y is None):
         raise ValueError("where: give both x and y, or neither")
     if x is None:
         return apply("Where", [as_tensor(condition)], name=name)
     x, y = binary_operands(x, y, "where")
     return apply("SelectV2", [as_tensor(condition), x, y], name=name)
-
-
-where_v2 = where
 
 
 def zeros_like(x, dtype=None, name=None):
@@ -334,6 +394,10 @@ def _add_n_spec(inputs, attrs):
 
 
 def _add_n_kernel(attrs, *xs):
+    shape = xs[0].shape
+    for x in xs[1:]:
+        if x.shape != shape:  # AddN never broadcasts (its gradient could not undo it)
+            raise ValueError(f"inputs must all have one shape, got {shape} and {x.shape}")
     out = xs[0] + xs[1] if len(xs) > 1 else xs[0].copy()
     for x in xs[2:]:
         out += x
@@ -386,7 +450,12 @@ def _matmul_kernel(attrs, a, b):
         a = _mT(a)
     if attrs["transpose_b"]:
         b = _mT(b)
-    return np.matmul(a, b)
+    try:
+        return np.matmul(a, b)
+    except ValueError:
+        raise ValueError(f"matrix size-incompatible: {list(a.shape)} times {list(b.shape)} "
+                         f"after transposes (transpose_a={attrs['transpose_a']}, "
+                         f"transpose_b={attrs['transpose_b']})") from None
 
 
 def _matmul_grad(op, g, n):
@@ -435,5 +504,6 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in {
-    "np", "apply", "as_tensor", "binary_operands", "broadcast_spec", "compare_spec", "declare",
-    "float_unary_spec", "unary_spec", "TensorShape", "broadcast_static", "sum_to"}]
+    "np", "apply", "InvalidArgumentError", "as_tensor", "binary_operands", "broadcast_spec",
+    "compare_spec", "declare", "float_unary_spec", "unary_spec", "TensorShape",
+    "broadcast_static", "sum_to"}]

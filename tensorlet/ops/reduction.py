@@ -3,7 +3,7 @@ import numpy as np
 
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.shapes import TensorShape
-from .array import broadcast_like, reshape
+from .array import broadcast_like, reshape, static_int, static_ints
 from .base import apply, as_tensor, declare
 
 _rng = np.random.default_rng(1)
@@ -94,7 +94,28 @@ def _mean_kernel(attrs, x):
         s = np.sum(x, axis=attrs["axis"], keepdims=attrs["keepdims"], dtype=np.int64)
         n = x.size // max(np.size(s), 1) if x.size else 1
         return np.asarray(np.trunc(s / max(n, 1)).astype(x.dtype))
+    if x.size == 0:  # 0 / 0 = NaN over an empty axis, without NumPy's "empty slice" warning
+        s = np.sum(x, axis=attrs["axis"], keepdims=attrs["keepdims"], dtype=x.dtype)
+        with np.errstate(all="ignore"):
+            return np.asarray(s / s.dtype.type(0))
     return np.asarray(np.mean(x, axis=attrs["axis"], keepdims=attrs["keepdims"], dtype=x.dtype))
+
+
+def _extreme_kernel(np_fn, largest):
+    """max/min; over an empty axis the result is the reduction's identity, as TF gives:
+    -inf (or the lowest integer) for max, +inf (or the highest) for min."""
+    def kernel(a, x):
+        if x.size == 0:
+            if x.dtype.kind == "b":
+                init = not largest
+            elif x.dtype.kind == "f":
+                init = -np.inf if largest else np.inf
+            else:
+                info = np.iinfo(x.dtype)
+                init = info.min if largest else info.max
+            return np.asarray(np_fn(x, a["axis"], keepdims=a["keepdims"], initial=init))
+        return np.asarray(np_fn(x, a["axis"], keepdims=a["keepdims"]))
+    return kernel
 
 
 def _mean_grad(op, g, n):
@@ -123,14 +144,22 @@ def _bool_spec(inputs, attrs):
     return _reduce_spec()(inputs, attrs)
 
 
-declare("Sum", _reduce_spec(), _sum_kernel,
+def _numeric_spec(inputs, attrs):
+    """Sums and products of bools or strings raise (NumPy would give a logical or/and)."""
+    if not inputs[0].dtype.is_numeric:
+        raise TypeError(f"expected a numeric input, got {inputs[0].dtype.name} (cast it with "
+                        "tf.cast first)")
+    return _reduce_spec()(inputs, attrs)
+
+
+declare("Sum", _numeric_spec, _sum_kernel,
         grad=lambda op, g, n: [_keepdims_grad(op, g[0])], samples=_samples())
-declare("Mean", _reduce_spec(), _mean_kernel, grad=_mean_grad, samples=_samples())
-declare("Max", _reduce_spec(), lambda a, x: np.asarray(np.max(x, a["axis"], keepdims=a["keepdims"])),
-        grad=_minmax_grad, samples=_samples())
-declare("Min", _reduce_spec(), lambda a, x: np.asarray(np.min(x, a["axis"], keepdims=a["keepdims"])),
-        grad=_minmax_grad, samples=_samples())
-declare("Prod", _reduce_spec(),
+declare("Mean", _numeric_spec, _mean_kernel, grad=_mean_grad, samples=_samples())
+declare("Max", _reduce_spec(), _extreme_kernel(np.max, True), grad=_minmax_grad,
+        samples=_samples())
+declare("Min", _reduce_spec(), _extreme_kernel(np.min, False), grad=_minmax_grad,
+        samples=_samples())
+declare("Prod", _numeric_spec,
         lambda a, x: np.asarray(np.prod(x, a["axis"], keepdims=a["keepdims"], dtype=x.dtype)),
         grad=_prod_grad, samples=_samples())
 declare("Any", _bool_spec, lambda a, x: np.asarray(np.any(x, a["axis"], keepdims=a["keepdims"])))
@@ -161,9 +190,15 @@ def _prod_others_kernel(attrs, x):
 declare("ProdOthers", lambda i, a: [(i[0].shape, i[0].dtype)], _prod_others_kernel)
 
 
+def _static_axis(axis):
+    """`axis` as None or a tuple of Python ints (from ints, lists or a build-time constant)."""
+    return None if axis is None else tuple(static_ints(axis, "axis"))
+
+
 def _reduce(op_type, x, axis, keepdims, name=None):
     x = as_tensor(x)
-    return apply(op_type, [x], {"axis": axis, "keepdims": bool(keepdims)}, name=name)
+    return apply(op_type, [x], {"axis": _static_axis(axis), "keepdims": bool(keepdims)},
+                 name=name)
 
 
 def _public(op_type, doc):
@@ -193,6 +228,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     from .array import stop_gradient
     from .math import exp, log
     x = as_tensor(input_tensor)
+    axis = _static_axis(axis)
     m = stop_gradient(reduce_max(x, axis, keepdims=True))
     out = log(reduce_sum(exp(x - m), axis, keepdims=True)) + m
     if not keepdims:
@@ -234,26 +270,34 @@ def _arg_spec(inputs, attrs):
     return [(shape, attrs["output_type"])]
 
 
-declare("ArgMax", _arg_spec,
-        lambda a, x: np.asarray(np.argmax(x, axis=a["axis"]), dtype=a["output_type"].np))
-declare("ArgMin", _arg_spec,
-        lambda a, x: np.asarray(np.argmin(x, axis=a["axis"]), dtype=a["output_type"].np))
+def _arg_kernel(np_fn):
+    def kernel(a, x):
+        axis = a["axis"] % max(x.ndim, 1)
+        if x.shape[axis] == 0:
+            raise ValueError(f"reduction axis {axis} is empty in shape {list(x.shape)}")
+        return np.asarray(np_fn(x, axis=axis), dtype=a["output_type"].np)
+    return kernel
+
+
+declare("ArgMax", _arg_spec, _arg_kernel(np.argmax))
+declare("ArgMin", _arg_spec, _arg_kernel(np.argmin))
+
+
+def _arg(op_type, input, axis, dimension, output_type, name):
+    axis = dimension if axis is None else axis
+    return apply(op_type, [as_tensor(input)],
+                 {"axis": 0 if axis is None else static_int(axis, "axis"),
+                  "output_type": _dt.as_dtype(output_type)}, name=name)
 
 
 def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64):
     """Index of the largest value along `axis` (default 0), int64 as in TF."""
-    axis = dimension if axis is None else axis
-    return apply("ArgMax", [as_tensor(input)], {"axis": 0 if axis is None else int(axis),
-                                                "output_type": _dt.as_dtype(output_type)},
-                 name=name)
+    return _arg("ArgMax", input, axis, dimension, output_type, name)
 
 
 def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64):
     """Index of the smallest value along `axis` (default 0), int64 as in TF."""
-    axis = dimension if axis is None else axis
-    return apply("ArgMin", [as_tensor(input)], {"axis": 0 if axis is None else int(axis),
-                                                "output_type": _dt.as_dtype(output_type)},
-                 name=name)
+    return _arg("ArgMin", input, axis, dimension, output_type, name)
 
 
 # -- Scans ------------------------------------------------------------------------------------
@@ -264,7 +308,7 @@ def _cumsum_kernel(attrs, x):
     if attrs["reverse"]:
         x = np.flip(x, ax)
     out = np.cumsum(x, axis=ax, dtype=x.dtype)
-    if attrs["exclusive"]:
+    if attrs["exclusive"] and out.shape[ax]:
         out = np.concatenate([np.zeros_like(np.take(out, [0], axis=ax)),
                               np.take(out, np.arange(out.shape[ax] - 1), axis=ax)], axis=ax)
     return np.flip(out, ax) if attrs["reverse"] else out
@@ -272,6 +316,9 @@ def _cumsum_kernel(attrs, x):
 
 def _cumsum_spec(inputs, attrs):
     x = inputs[0]
+    if not x.dtype.is_numeric:
+        raise TypeError(f"expected a numeric input, got {x.dtype.name} (cast it with tf.cast "
+                        "first)")
     attrs["axis"] = _norm_axis(attrs["axis"], x.shape.ndims)[0]
     return [(x.shape, x.dtype)]
 
@@ -286,7 +333,8 @@ declare("Cumsum", _cumsum_spec, _cumsum_kernel,
 
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     """Cumulative sum along `axis` (exclusive: starts at 0; reverse: from the end)."""
-    return apply("Cumsum", [as_tensor(x)], {"axis": int(axis), "exclusive": bool(exclusive),
+    return apply("Cumsum", [as_tensor(x)], {"axis": static_int(axis, "axis"),
+                                            "exclusive": bool(exclusive),
                                             "reverse": bool(reverse)}, name=name)
 
 

@@ -19,10 +19,9 @@ def _var_kernel(ctx, attrs):
     return ctx.read(attrs["var_name"])
 
 
-declare("VariableV2", _var_spec, _var_kernel, stateful=True)
-# A read at its own place in the run order (after its control dependencies), unlike the
-# VariableV2 output, which is the value when the variable op runs: `read_value()` uses it.
-declare("ReadVariableOp", _var_spec, _var_kernel, stateful=True)
+# Each consumer reads the value at its own place in the run, after its control dependencies
+# (read_at_use), as TF 1.x reference variables do.
+declare("VariableV2", _var_spec, _var_kernel, stateful=True, read_at_use=True)
 
 
 def _assign_spec(inputs, attrs):
@@ -110,12 +109,17 @@ class Variable(TensorLike):
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         g = get_default_graph()
-        with name_scope(name or "Variable") as scope:
+        # Variables ignore enclosing control dependencies (TF's init_scope): reading one never
+        # runs ops that happened to be in scope when it was created.
+        with g.control_dependencies(None), name_scope(name or "Variable") as scope:
             if callable(initial_value):
                 initial_value = initial_value()
             with g.name_scope(scope + "initial_value/"):
                 init = convert_to_tensor(initial_value, dtype=dtype)
-            var_shape = TensorShape(shape) if shape is not None else init.shape
+            if shape is not None:
+                var_shape = TensorShape(shape)
+            else:  # validate_shape=False: the shape may change with later assigns
+                var_shape = init.shape if validate_shape else TensorShape(None)
             if validate_shape and not var_shape.is_fully_defined():
                 raise ValueError(f"initial_value must have a fully defined shape, got "
                                  f"{init.shape} (pass validate_shape=False to allow it)")
@@ -175,8 +179,16 @@ class Variable(TensorLike):
 
     def read_value(self):
         """The value at this point of the run: after any enclosing control dependencies."""
-        return apply("ReadVariableOp", [], {"var_name": self._ref.op.name, "shape": self.shape,
-                                           "dtype": self.dtype}, name="read")
+        from .array import identity
+        return identity(self._ref, name="read")
+
+    def initialized_value(self):
+        """The value if the variable is initialised, else its initial value: to initialise
+        another variable from this one, whatever order the initialisers run in."""
+        from .control import cond
+        with get_default_graph().control_dependencies(None):
+            return cond(is_variable_initialized(self), self.read_value,
+                        lambda: self._initial_value)
 
     def eval(self, session=None):
         return self._ref.eval(session=session)

@@ -99,6 +99,9 @@ def fold_constants(nodes):
     for n in nodes:
         if n.type == "Const" or n.stateful or not n.inputs or len(n.specs) != 1 or n.deps:
             continue
+        size = n.specs[0][0].num_elements()
+        if size is not None and size > _FOLD_MAX_ELEMENTS:  # would be computed, then dropped
+            continue
         if not all(isinstance(src, Node) and src.type == "Const" for src, _ in n.inputs):
             continue
         try:
@@ -115,17 +118,21 @@ def fold_constants(nodes):
 
 
 def _attr_key(v):
+    """A hashable key equal only for attrs that mean the same: arrays by dtype, shape and bytes,
+    scalars by type and value (1, 1.0 and True differ; so do 0.0 and -0.0), the rest by id."""
     if isinstance(v, np.ndarray):
         if v.size > 4096:
             return ("big-array", id(v))
         return ("array", v.dtype.str, v.shape, v.tobytes())
     if isinstance(v, (list, tuple)):
-        return tuple(_attr_key(x) for x in v)
+        return (type(v).__name__,) + tuple(_attr_key(x) for x in v)
     if isinstance(v, dict):
-        return tuple(sorted((k, _attr_key(x)) for k, x in v.items()))
+        return ("dict",) + tuple(sorted((k, _attr_key(x)) for k, x in v.items()))
+    if isinstance(v, (float, np.floating)):
+        return (type(v).__name__, float(v).hex() if v == v else "nan")
     try:
         hash(v)
-        return v
+        return (type(v).__name__, v)
     except TypeError:
         return ("id", id(v))
 

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from tensorlet.framework.errors import InvalidArgumentError, OpError
+from tensorlet.framework.errors import InvalidArgumentError, OpError, ResourceExhaustedError
 from . import numerics, passes
 
 
@@ -46,6 +46,7 @@ class Plan:
                 s = slot_of[ref] = len(slot_of)
             return s
 
+        self.feed_tensors = list(feed_tensors)  # the order `run` takes the fed values in
         self.feed_slots = [slot((f, 0)) for f in feeds]
         steps = []
         for n in nodes:
@@ -116,9 +117,7 @@ class Plan:
                 raise
             step = self.steps[tb.tb_lineno - self._first_line]
             if isinstance(e, OpError):
-                if e.op is None:
-                    e.op = step[5]
-                raise
+                raise _name_op(e, step[5])
             local = tb.tb_frame.f_locals
             raise _kernel_error(step[5], [local.get(f"s{j}") for j in step[2]], e) from e
 
@@ -142,9 +141,7 @@ class Plan:
                     vals[s] = None
                 i += 1
         except OpError as e:
-            if e.op is None:
-                e.op = self.steps[i][5]
-            raise
+            raise _name_op(e, self.steps[i][5])
         except AssertionError:
             raise
         except Exception as e:
@@ -171,12 +168,31 @@ def _bind(fn, ctx):
     return bound
 
 
+def _name_op(e, op):
+    """An error a kernel raised itself, completed with the op that raised it (once)."""
+    if e.op is None:
+        e.op = op
+        e.message = f"{e.message}\n\t[[{op.type} op {op.name!r}, created at {op.traceback}]]"
+        e.args = (e.message,)
+    return e
+
+
 def _kernel_error(op, args, exc):
     shapes = ", ".join(f"{getattr(a, 'dtype', type(a).__name__)}{list(np.shape(a))}"
                        for a in args)
-    return InvalidArgumentError(
-        f"{op.type} op {op.name!r} (created at {op.traceback}) failed on inputs "
-        f"[{shapes}]: {exc}", op=op)
+    cls = ResourceExhaustedError if isinstance(exc, MemoryError) else InvalidArgumentError
+    return cls(f"{op.type} op {op.name!r} (created at {op.traceback}) failed on inputs "
+               f"[{shapes}]: {exc}", op=op)
+
+
+def _input_ref(ref, nodes):
+    """The reference an op reads: a fresh copy of a `read_at_use` node (a variable read),
+    appended to `nodes` right before the reader, or `ref` itself."""
+    src, index = ref
+    if src.__class__ is passes.Node and src.opdef.read_at_use:
+        src = passes.Node(src.opdef, src.attrs, (), src.specs, src.name, src.traceback, src.deps)
+        nodes.append(src)
+    return src, index
 
 
 def _to_nodes(ops, fetch_tensors, feed_tensors, target_ops):
@@ -192,7 +208,7 @@ def _to_nodes(ops, fetch_tensors, feed_tensors, target_ops):
             raise InvalidArgumentError(
                 f"You must feed a value for placeholder tensor '{op.name}' with dtype "
                 f"{a['dtype'].name} and shape {a['shape']} (created at {op.traceback})", op=op)
-        n = passes.Node(op.opdef, op.attrs, [ref_of[t] for t in op.inputs],
+        n = passes.Node(op.opdef, op.attrs, [_input_ref(ref_of[t], nodes) for t in op.inputs],
                         [(t.shape, t.dtype) for t in op.outputs], op.name, op.traceback,
                         [node_of[c] for c in op.control_inputs if c in node_of],
                         keep=op in targets)

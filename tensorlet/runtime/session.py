@@ -73,7 +73,7 @@ class Session:
         feeds = _prepare_feeds(feed_dict, self.graph)
         self._watch_growth()
         fetch_tensors = [f for f in flat if isinstance(f, Tensor)]
-        key = (tuple(flat), tuple(feeds))
+        key = (tuple(flat), frozenset(feeds))  # the same plan whatever the feed_dict's order
         plan = self._plans.get(key)
         if plan is None:
             target_ops = [f for f in flat if isinstance(f, Operation)]
@@ -85,7 +85,7 @@ class Session:
         else:
             self._plans.move_to_end(key)
         with np.errstate(all="ignore"):
-            values = plan.run(list(feeds.values()))
+            values = plan.run([feeds[t] for t in plan.feed_tensors])
         it = iter(values)
         out = [_fetched(next(it)) if isinstance(f, Tensor) else None for f in flat]
         return rebuild(out)
@@ -117,6 +117,43 @@ class Session:
 
     def list_devices(self):
         return ["/cpu:0"]
+
+
+class _Options:
+    """TF's protocol-buffer options as plain records with their defaults: `tf.ConfigProto`,
+    `tf.GPUOptions`, `tf.RunOptions` and `tf.RunMetadata` are accepted (any field may be set)
+    so TF 1.x programs run unchanged; tensorlet runs on the CPU and ignores what they ask."""
+
+    _defaults = {}
+
+    def __init__(self, **fields):
+        for k, v in self._defaults.items():
+            setattr(self, k, v() if isinstance(v, type) else v)
+        self.__dict__.update(fields)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
+
+
+class GPUOptions(_Options):
+    _defaults = {"allow_growth": False, "per_process_gpu_memory_fraction": 0.0,
+                 "visible_device_list": ""}
+
+
+class ConfigProto(_Options):
+    _defaults = {"gpu_options": GPUOptions, "allow_soft_placement": False,
+                 "log_device_placement": False, "intra_op_parallelism_threads": 0,
+                 "inter_op_parallelism_threads": 0, "device_count": dict}
+
+
+class RunOptions(_Options):
+    NO_TRACE, SOFTWARE_TRACE, HARDWARE_TRACE, FULL_TRACE = range(4)
+    _defaults = {"trace_level": 0, "timeout_in_ms": 0,
+                 "report_tensor_allocations_upon_oom": False}
+
+
+class RunMetadata(_Options):
+    _defaults = {"partition_graphs": list}
 
 
 class InteractiveSession(Session):
@@ -234,6 +271,7 @@ def feed_value(t, value):
             arr = np.asarray(value)
             if arr.dtype.kind in "OUS" and dt is not _dt.string:
                 raise ValueError(f"got {arr.dtype.kind == 'O' and 'objects' or 'strings'}")
+            _dt.check_fits(arr, dt, "the values do not fit")
             arr = arr.astype(dt.np, copy=False)
         except (TypeError, ValueError) as e:
             raise InvalidArgumentError(

@@ -4,12 +4,17 @@
 says which slots it keeps (`_create_slots`), which scalars it needs (`_prepare`) and which
 update rule each variable gets (`_apply_dense`). The rules themselves are the shared ops of
 tensorlet.ops.training, so Keras and tf.train run the same kernels.
+
+In eager mode (TF 2's compat.v1 semantics) `loss` must be a callable: `compute_gradients`
+runs it under a GradientTape, and `apply_gradients` (so `minimize`) updates the variables at
+once and returns None.
 """
 import numbers
 
 import numpy as np
 
 from tensorlet.autodiff import gradients
+from tensorlet.eager.tape import GradientTape
 from tensorlet.framework.graph import (
     GraphKeys,
     Tensor,
@@ -75,7 +80,8 @@ class Optimizer:
     def minimize(self, loss, global_step=None, var_list=None, gate_gradients=GATE_OP,
                  aggregation_method=None, colocate_gradients_with_ops=False, name=None,
                  grad_loss=None):
-        """compute_gradients + apply_gradients: the op that takes one training step."""
+        """compute_gradients + apply_gradients: the op that takes one training step (in
+        eager mode: takes the step at once; `loss` must then be a callable)."""
         grads_and_vars = self.compute_gradients(
             loss, var_list=var_list, gate_gradients=gate_gradients,
             aggregation_method=aggregation_method, grad_loss=grad_loss)
@@ -89,12 +95,15 @@ class Optimizer:
     def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP,
                           aggregation_method=None, colocate_gradients_with_ops=False,
                           grad_loss=None):
-        """A list of (gradient or None, variable) pairs for `loss`."""
-        if callable(loss):
-            loss = loss()
+        """A list of (gradient or None, variable) pairs for `loss` (a tensor, or a callable
+        returning it; in eager mode a callable, differentiated with a GradientTape)."""
         if gate_gradients not in (self.GATE_NONE, self.GATE_OP, self.GATE_GRAPH):
             raise ValueError("gate_gradients must be one of: Optimizer.GATE_NONE, "
                              f"Optimizer.GATE_OP, Optimizer.GATE_GRAPH. Not {gate_gradients}")
+        if get_default_graph()._eager:
+            return _tape_gradients(loss, var_list, grad_loss)
+        if callable(loss):
+            loss = loss()
         loss = convert_to_tensor(loss)
         if not loss.dtype.is_floating:
             raise ValueError(f"Invalid type {loss.dtype.name} for {loss.name}, expected a "
@@ -112,14 +121,16 @@ class Optimizer:
         return list(zip(grads, var_list))
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):
-        """One op that applies the gradients (None ones skipped) and bumps `global_step`."""
+        """One op that applies the gradients (None ones skipped) and bumps `global_step`;
+        in eager mode they are applied at once and None is returned."""
         pairs = []
         for g, v in tuple(grads_and_vars):
             _check_variable(v)
             if g is not None:
                 g = convert_to_tensor(g)
                 if g.dtype is not v.dtype:
-                    raise TypeError(f"{self._name}: gradient {g.name} is {g.dtype.name} but "
+                    what = "" if g._eager else f" {g.name}"
+                    raise TypeError(f"{self._name}: gradient{what} is {g.dtype.name} but "
                                     f"variable {v.name} is {v.dtype.name}")
             pairs.append((g, v))
         if not pairs:
@@ -145,6 +156,8 @@ class Optimizer:
                 else:
                     with control_dependencies([self._finish(update_ops, "update")]):
                         train_op = assign_add(global_step, 1, name=scope).op
+            if graph._eager:  # applied already; eager mode keeps no collections
+                return None
             train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)
             if train_op not in train_ops:
                 train_ops.append(train_op)
@@ -210,10 +223,37 @@ class Optimizer:
     def _cast(self, t, dtype):
         """`t` as `dtype`, one cast per step and dtype (so the variables share one update op)."""
         key = (id(t), dtype)
-        c = self._cast_cache.get(key)
-        if c is None:
-            c = self._cast_cache[key] = t if t.dtype is dtype else math.cast(t, dtype)
-        return c
+        got = self._cast_cache.get(key)
+        if got is None:  # keeps `t` alive, so its id is not reused (eager tensors) this step
+            got = self._cast_cache[key] = (t, t if t.dtype is dtype else math.cast(t, dtype))
+        return got[1]
+
+
+def _tape_gradients(loss, var_list, grad_loss):
+    """Eager `compute_gradients`: run the `loss` callable under a GradientTape watching
+    `var_list` (default: the trainable variables it reads) and differentiate it."""
+    if not callable(loss):
+        raise RuntimeError("`loss` passed to Optimizer.compute_gradients should be a function "
+                           "when eager execution is enabled.")
+    if var_list is not None:
+        var_list = list(var_list)
+        for v in var_list:
+            _check_variable(v)
+    with GradientTape() as tape:
+        if var_list:
+            tape.watch(var_list)
+        loss_value = convert_to_tensor(loss())
+    if not loss_value.dtype.is_floating:
+        raise ValueError(f"Invalid type {loss_value.dtype.name} for the loss, expected a "
+                         "floating-point loss (float16, float32, float64).")
+    if var_list is None:
+        var_list = tape.watched_variables()
+        for v in var_list:
+            _check_variable(v)
+    if not var_list:
+        raise ValueError("No variables to optimize.")
+    grads = tape.gradient(loss_value, var_list, output_gradients=grad_loss)
+    return list(zip(grads, var_list))
 
 
 def _check_variable(v):

@@ -29,7 +29,7 @@ def test_promotion_lattice():
     assert promote(tf.int32, tf.float32) is tf.float32
     assert promote(tf.bool, tf.int32) is tf.int32
     assert promote(tf.float16, tf.float64) is tf.float64
-    assert promote(tf.uint8, tf.int8) is tf.int8
+    assert promote(tf.uint8, tf.int8) is tf.int16  # holds every value of both
 
 
 def test_shape_compatibility_and_merge():

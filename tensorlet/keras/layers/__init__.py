@@ -18,3 +18,8 @@ from tensorlet.keras.layers.rnn_cells import *  # noqa: F401,F403
 from tensorlet.keras.layers.recurrent import *  # noqa: F401,F403
 from tensorlet.keras.layers.embedding import *  # noqa: F401,F403
 from tensorlet.keras.layers.wrappers import *  # noqa: F401,F403
+from tensorlet.keras.layers.reshaping_core import *  # noqa: F401,F403
+from tensorlet.keras.layers.lambda_layer import *  # noqa: F401,F403
+from tensorlet.keras.layers.regularization import *  # noqa: F401,F403
+from tensorlet.keras.layers.merging import *  # noqa: F401,F403
+from tensorlet.keras.layers.activations_layers import *  # noqa: F401,F403

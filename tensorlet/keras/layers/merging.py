@@ -45,7 +45,7 @@ class _Merge(Layer):
         shapes = [None if s is None else tuple(s) for s in input_shape]
         n = len(shapes)
         if n < self.min_inputs or (self.max_inputs is not None and n > self.max_inputs):
-            count = self.min_inputs if self.min_inputs == self.max_inputs else \
+            count = f"exactly {self.min_inputs}" if self.min_inputs == self.max_inputs else \
                 f"at least {self.min_inputs}"
             raise ValueError(f"{self._what()} should be called on {count} inputs. Received "
                              f"{n} input(s) of shapes {_shapes_str(shapes)}.")

@@ -11,8 +11,30 @@ import weakref
 
 from tensorlet.keras import tree
 
-_history = weakref.WeakKeyDictionary()  # core Tensor -> (layer, node, index in node outputs)
-_masks = weakref.WeakKeyDictionary()  # core Tensor -> mask tensor (or None)
+# Tensor -> (layer, node, index in node outputs) and Tensor -> mask. A graph tensor's entries
+# live in a table on its graph, so dropping the graph frees them; a module-level
+# WeakKeyDictionary would keep every graph alive, since its values (layers, nodes, masks) refer
+# back to the key's graph. Eager tensors, which belong to no graph, use these fallbacks.
+_eager_history = weakref.WeakKeyDictionary()
+_eager_masks = weakref.WeakKeyDictionary()
+
+
+def _table(tensor, name, fallback):
+    graph = getattr(getattr(tensor, "op", None), "graph", None)
+    if graph is None:
+        return fallback
+    table = graph.__dict__.get(name)
+    if table is None:
+        table = graph.__dict__[name] = {}
+    return table
+
+
+def _history(tensor):
+    return _table(tensor, "_keras_history", _eager_history)
+
+
+def _masks(tensor):
+    return _table(tensor, "_keras_masks", _eager_masks)
 
 
 class Node:
@@ -27,7 +49,7 @@ class Node:
                               if is_symbolic(t)]
         self.output_tensors = tree.flatten(outputs)
         for i, t in enumerate(self.output_tensors):
-            _history[t] = (layer, self, i)
+            _history(t)[t] = (layer, self, i)
         layer._inbound_nodes.append(self)
 
     @property
@@ -35,7 +57,7 @@ class Node:
         """Nodes that produced this node's inputs."""
         out = []
         for t in self.input_tensors:
-            h = _history.get(t)
+            h = _history(t).get(t)
             if h is not None and h[1] not in out:
                 out.append(h[1])
         return out
@@ -49,23 +71,23 @@ def is_symbolic(x):
 def keras_history(tensor):
     """(layer, node, index) of the layer call that produced `tensor`, or None."""
     try:
-        return _history.get(tensor)
+        return _history(tensor).get(tensor)
     except TypeError:
         return None
 
 
 def get_mask(tensor):
     try:
-        return _masks.get(tensor)
+        return _masks(tensor).get(tensor)
     except TypeError:
         return None
 
 
 def set_mask(tensor, mask):
     if mask is None:
-        _masks.pop(tensor, None)
+        _masks(tensor).pop(tensor, None)
     else:
-        _masks[tensor] = mask
+        _masks(tensor)[tensor] = mask
 
 
 # -- call context -------------------------------------------------------------------------------
