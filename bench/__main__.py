@@ -6,7 +6,9 @@ Each round runs every workload once per framework in turn (tensorlet, torch, ker
 keras-jax: A B C D A B C D ...), each in its own process (`bench/worker.py`), because this
 machine has fast and slow phases (PERF-NOTES.md): only ratios taken within one round are
 compared, and the table reports their medians over rounds. Missing peers are reported as
-missing, never faked.
+missing, never faked. `eager_step` (a custom training step) runs on tensorlet and PyTorch only;
+its table has two rows, tensorlet eager and tensorlet `tf.function`, each against PyTorch's
+eager loop.
 """
 import argparse
 import json
@@ -18,14 +20,19 @@ import time
 from pathlib import Path
 
 from bench.peers import find_peers
+from bench.worker import RUNS_ON, WORKLOADS
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ("mlp", "cnn", "lstm", "gru", "predict1", "predict1024", "import")
-# The figure compared for each workload, and whether larger is better.
+# The figure compared for each table row, and whether larger is better.
 METRIC = {"mlp": ("samples_per_s", True), "cnn": ("samples_per_s", True),
           "lstm": ("samples_per_s", True), "gru": ("samples_per_s", True),
+          "eager_step": ("samples_per_s", True),
+          "eager_step:tf.function": ("samples_per_s", True),
           "predict1": ("us_per_call", False), "predict1024": ("samples_per_s", True),
           "import": ("import_s", False)}
+# Extra rows of a workload: row -> the key of tensorlet's figure for it (the peers' cells are
+# their figure of the workload).
+EXTRA_ROWS = {"eager_step": {"eager_step:tf.function": "samples_per_s_function"}}
 
 
 def frameworks():
@@ -60,6 +67,16 @@ def value(record, workload):
     return record.get(key)
 
 
+def rows_of(workload, records):
+    """The table rows of one round of a workload: row name -> {label: figure or None}."""
+    main = {label: None if "error" in rec else value(rec, workload)
+            for label, rec in records.items()}
+    out = {workload: main}
+    for row, key in EXTRA_ROWS.get(workload, {}).items():
+        out[row] = dict(main, tensorlet=records.get("tensorlet", {}).get(key))
+    return out
+
+
 def ratio_vs_best(row, workload):
     """tensorlet relative to the best peer of one round (>1 means tensorlet is better)."""
     _, higher = METRIC[workload]
@@ -79,23 +96,29 @@ def main(argv=None):
     p.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = p.parse_args(argv)
     workloads = [w for w in args.workloads.split(",") if w]
+    unknown = [w for w in workloads if w not in WORKLOADS]
+    if unknown:
+        p.error(f"unknown workloads {unknown}; choose from {', '.join(WORKLOADS)}")
     fws, missing = frameworks()
     for name, why in missing.items():
         print(f"peer {name}: missing ({why})", file=sys.stderr)
     rounds = []
     for r in range(args.rounds):
         for w in workloads:
-            row, records = {}, {}
+            records = {}
             for label, fw, python, env in fws:
-                rec = run_worker(fw, python, env, w, args.seconds)
-                records[label] = rec
-                row[label] = value(rec, w) if "error" not in rec else None
-                print(f"round {r + 1} {w:12s} {label:10s} "
-                      f"{row[label] if row[label] is not None else rec.get('error')}",
-                      file=sys.stderr, flush=True)
-            rounds.append({"round": r, "workload": w, "values": row, "records": records,
-                           "ratio": ratio_vs_best(row, w)})
-    summary = summarize(rounds, workloads, [f[0] for f in fws])
+                if fw not in RUNS_ON.get(w, (fw,)):
+                    continue
+                rec = records[label] = run_worker(fw, python, env, w, args.seconds)
+                shown = rec.get("error") if "error" in rec else value(rec, w)
+                print(f"round {r + 1} {w:12s} {label:10s} {shown}", file=sys.stderr,
+                      flush=True)
+            for row, values in rows_of(w, records).items():
+                rounds.append({"round": r, "workload": row, "values": values,
+                               "records": records if row == w else None,
+                               "ratio": ratio_vs_best(values, row)})
+    rows = [row for w in workloads for row in (w, *EXTRA_ROWS.get(w, {}))]
+    summary = summarize(rounds, rows, [f[0] for f in fws])
     print_table(summary, [f[0] for f in fws])
     os.makedirs(args.out, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -105,11 +128,14 @@ def main(argv=None):
 
 
 def summarize(rounds, workloads, labels):
+    """Per table row: each framework's median figure (absent: the row does not run on it)."""
     out = {}
     for w in workloads:
         rs = [r for r in rounds if r["workload"] == w]
         med = {}
         for label in labels:
+            if not any(label in r["values"] for r in rs):
+                continue
             vals = [r["values"].get(label) for r in rs if r["values"].get(label)]
             med[label] = statistics.median(vals) if vals else None
         ratios = [r["ratio"] for r in rs if r["ratio"]]
@@ -119,14 +145,16 @@ def summarize(rounds, workloads, labels):
 
 
 def print_table(summary, labels):
-    head = f"{'workload':12s} {'unit':14s} " + " ".join(f"{lb:>11s}" for lb in labels) + \
-        "  tensorlet/best peer"
+    width = max([12] + [len(w) for w in summary])
+    head = f"{'workload':{width}s} {'unit':14s} " + " ".join(f"{lb:>11s}" for lb in labels) \
+        + "  tensorlet/best peer"
     print(head)
     print("-" * len(head))
     for w, s in summary.items():
-        cells = " ".join(f"{_fmt(s['median'][lb]):>11s}" for lb in labels)
+        cells = " ".join(f"{_fmt(s['median'][lb]) if lb in s['median'] else '-':>11s}"
+                         for lb in labels)
         ratio = f"{s['ratio_median']:.2f}x" if s["ratio_median"] else "n/a"
-        print(f"{w:12s} {s['unit']:14s} {cells}  {ratio}")
+        print(f"{w:{width}s} {s['unit']:14s} {cells}  {ratio}")
 
 
 def _fmt(v):

@@ -3,12 +3,14 @@
 Run inside the framework's own environment, as a subprocess of the driver::
 
     python bench/worker.py --framework {torch,keras,tensorlet} \
-        --workload {mlp,cnn,lstm,gru,predict1,predict1024,import} --seconds S --json
+        --workload {mlp,cnn,lstm,gru,eager_step,predict1,predict1024,import} --seconds S --json
 
 Keras runs on whatever ``KERAS_BACKEND`` says. The worker makes the data (the same for every
 framework), hands it to the framework's ``run(workload, data, seconds) -> dict`` (from
 ``bench/peers/torch_models.py``, ``bench/peers/keras_models.py`` or ``bench/tensorlet_models.py``,
-imported only for that framework), and adds backend, versions and peak RSS.
+imported only for that framework), and adds backend, versions and peak RSS. ``eager_step``
+(a custom training step: eager vs ``tf.function`` for tensorlet, the training loop for torch)
+runs for the frameworks in ``RUNS_ON`` only.
 """
 
 import argparse
@@ -25,7 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ("mlp", "cnn", "lstm", "gru")
-WORKLOADS = TRAIN + ("predict1", "predict1024", "import")
+WORKLOADS = TRAIN + ("eager_step", "predict1", "predict1024", "import")
+# Workloads that only some frameworks have (Keras's own loop is `fit`, measured by "mlp").
+RUNS_ON = {"eager_step": ("tensorlet", "torch")}
 MODULES = {"torch": "bench.peers.torch_models", "keras": "bench.peers.keras_models",
            "tensorlet": "bench.tensorlet_models"}
 IMPORTS = {"torch": "torch", "keras": "keras", "tensorlet": "tensorlet"}
@@ -83,6 +87,9 @@ def versions(framework):
 
 def run(framework, workload, seconds):
     """Run ``workload`` for ``framework`` and return the result record as a dict."""
+    if framework not in RUNS_ON.get(workload, (framework,)):
+        raise ValueError(f"workload {workload!r} runs on {', '.join(RUNS_ON[workload])} only, "
+                         f"not {framework}")
     record = {"framework": framework, "workload": workload}
     if framework == "keras":
         record["backend"] = os.environ.get("KERAS_BACKEND", "tensorflow")

@@ -156,8 +156,8 @@ def _sum(gs):
 
 
 def _ops_between(ys, xs, stops, producer=_op_of):
-    """Ops reachable backward from ys (not through stops) that depend on some x through ops
-    with a gradient rule."""
+    """Ops reachable backward from ys (not through stops) that depend on some x (not through
+    a stop_gradient)."""
     xset = set(xs)
     reach_y = set()
     stack = [op for op in map(producer, ys) if op is not None]
@@ -175,7 +175,7 @@ def _ops_between(ys, xs, stops, producer=_op_of):
     depends = {}
     for op in sorted(reach_y, key=lambda o: o._id):
         result = False
-        if op.opdef.grad is not None:
+        if op.type != "StopGradient":
             for t in op.inputs:
                 if t in xset or t not in stops and depends.get(producer(t), False):
                     result = True

@@ -10,7 +10,8 @@ from tensorlet.ops.debugging import (
     check_numerics,
 )
 from tensorlet.ops.math import is_finite, is_inf, is_nan
+from tensorlet.runtime.numerics import disable_check_numerics, enable_check_numerics
 
 __all__ = ["Assert", "assert_equal", "assert_greater", "assert_greater_equal", "assert_less",
-           "assert_non_negative", "assert_positive", "check_numerics", "is_finite", "is_inf",
-           "is_nan"]
+           "assert_non_negative", "assert_positive", "check_numerics", "disable_check_numerics",
+           "enable_check_numerics", "is_finite", "is_inf", "is_nan"]

@@ -30,8 +30,10 @@ def test_zeros_ones_constant():
 def test_constant_initializer_errors():
     with pytest.raises(TypeError, match="Invalid type for initial value"):
         tf.constant_initializer({"a": 1})
-    with pytest.raises(TypeError, match="cannot have shape"):
-        tf.constant_initializer([1, 2, 3])([2, 2])
+    with pytest.raises(ValueError, match="Too many elements"):  # fewer pad (TF 1.x docs)
+        tf.constant_initializer([1, 2, 3, 4, 5])([2, 2])
+    np.testing.assert_array_equal(_value(tf.constant_initializer([1, 2, 3]), [2, 2]),
+                                  [[1, 2], [3, 3]])
     with pytest.raises(TypeError, match="Expected constant of shape"):
         tf.constant_initializer([1, 2, 3, 4], verify_shape=True)([2, 2])
 

@@ -15,6 +15,7 @@ import numpy as np
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError, OpError
 from tensorlet.framework.graph import Tensor, _user_frame, convert_to_tensor
+from tensorlet.framework.limits import check_output_sizes
 from tensorlet.framework.registry import op_def
 from tensorlet.framework.shapes import as_shape
 from tensorlet.runtime import numerics
@@ -77,6 +78,7 @@ def execute(op_type, inputs, attrs=None):
     if specs.__class__ is not list and len(specs) == 2 and not isinstance(specs[0], tuple) \
             and isinstance(specs[1], _dt.DType):
         specs = [specs]
+    check_output_sizes(op_type, op_type, specs)
     arrays = [t._value for t in ins]
     try:
         with np.errstate(all="ignore"):

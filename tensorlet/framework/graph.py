@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from . import dtypes as _dt
+from .limits import check_output_sizes
 from .registry import op_def
 from .shapes import as_shape
 
@@ -75,6 +76,7 @@ class Graph:
         if isinstance(specs, tuple) and len(specs) == 2 and not isinstance(specs[0], tuple) \
                 and isinstance(specs[1], _dt.DType):
             specs = [specs]
+        check_output_sizes(op_type, name, specs)
         op = Operation(self, op_type, opdef, inputs, attrs, name, specs)
         self._ops.append(op)
         self._by_name[name] = op
@@ -530,21 +532,6 @@ def _is_python_number(v):
 
 def is_tensor(x):
     return isinstance(x, TensorLike)
-
-
-def format_user_frame(op):
-    return op.traceback
-
-
-def np_value(value, dtype):
-    """A NumPy array of `value` cast to `dtype` (a DType), raising a clear TypeError."""
-    try:
-        arr = np.asarray(value)
-    except Exception as e:  # ragged lists etc.
-        raise TypeError(f"Cannot convert {value!r:.80} to a tensor: {e}") from None
-    if arr.dtype.kind in "OUS" and dtype is not _dt.string:
-        raise TypeError(f"Cannot convert {value!r:.80} to a tensor of dtype {dtype.name}")
-    return arr.astype(dtype.np, copy=False)
 
 
 __all__ = ["Graph", "Operation", "Tensor", "GraphKeys", "get_default_graph",

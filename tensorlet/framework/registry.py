@@ -31,8 +31,8 @@ class OpDef:
     # Extra tolerance scale for the numeric gradient check (kinks, large curvature).
     check_tol: float = 1.0
     # A stateful read without inputs (a variable's value): a plan re-runs it right before each
-    # op that consumes it, so every consumer sees the value at its own place in the run, after
-    # its control dependencies (TF 1.x reference semantics).
+    # consumer that has control dependencies, so that consumer sees the value after them (TF
+    # 1.x reference semantics for `with control_dependencies([update]): y = f(v)`).
     read_at_use: bool = False
     # Optional build-time evaluator: fold(op) -> NumPy value or None (shape inference uses it).
     fold: Callable | None = None

@@ -2,6 +2,8 @@
 filled tensors, and the shape helpers the rest of the array family uses. Transposing, joining
 and padding live in manip.py, slicing and gathering in indexing.py,
 generated tensors in generate.py; this module re-exports them all."""
+import math
+
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
@@ -533,7 +535,7 @@ def _shape_tensor(shape):
     dims = as_shape(shape).as_list()
     if any(d is None for d in dims):
         raise ValueError(f"shape must be fully defined, got {dims}")
-    return constant(np.asarray(dims, dtype=np.int32).reshape(-1), name="shape")
+    return _int_tensor(np.asarray(dims, dtype=np.int64).reshape(-1), "shape")
 
 
 def fill(dims, value, name=None):
@@ -541,19 +543,30 @@ def fill(dims, value, name=None):
     return apply("Fill", [_shape_tensor(dims), as_tensor(value)], name=name)
 
 
+def _small_static_dims(shape):
+    """The dims of a static `shape` with under 1,000 elements, else None: as in TF, zeros/ones
+    of such shapes are constants, bigger ones Fill ops (nothing big is allocated at build)."""
+    if hasattr(shape, "dtype") and not isinstance(shape, np.ndarray) or holds_tensor(shape):
+        return None
+    dims = as_shape(shape).as_list()
+    if any(d is None for d in dims) or math.prod(d for d in dims if d) >= 1000:
+        return None
+    return dims
+
+
 def zeros(shape, dtype=_dt.float32, name=None):
     dt = _dt.as_dtype(dtype)
-    if (not hasattr(shape, "dtype") or isinstance(shape, np.ndarray)) and \
-            not holds_tensor(shape):
-        return constant(np.zeros(as_shape(shape).as_list(), dt.np), name=name or "zeros")
+    dims = _small_static_dims(shape)
+    if dims is not None:
+        return constant(np.zeros(dims, dt.np), name=name or "zeros")
     return fill(shape, constant(0, dtype=dt), name=name)
 
 
 def ones(shape, dtype=_dt.float32, name=None):
     dt = _dt.as_dtype(dtype)
-    if (not hasattr(shape, "dtype") or isinstance(shape, np.ndarray)) and \
-            not holds_tensor(shape):
-        return constant(np.ones(as_shape(shape).as_list(), dt.np), name=name or "ones")
+    dims = _small_static_dims(shape)
+    if dims is not None:
+        return constant(np.ones(dims, dt.np), name=name or "ones")
     return fill(shape, constant(1, dtype=dt), name=name)
 
 

@@ -272,7 +272,9 @@ def _branch_grad_fn(op, branch, grads, wanted):
                 gys.append(g)
         feed_of = dict(zip(branch.input_index, branch.feeds))
         xs = [feed_of[i] for i in wanted if i in feed_of]
-        gs = iter(gradients(ys, xs, grad_ys=gys) if ys and xs else [None] * len(xs))
+        # partial derivatives: the outer backward pass carries each input's own paths
+        gs = iter(gradients(ys, xs, grad_ys=gys, stop_gradients=xs) if ys and xs
+                  else [None] * len(xs))
         out = []
         for i in wanted:
             g = next(gs) if i in feed_of else None
@@ -301,7 +303,8 @@ declare("Cond", _cond_spec, _cond_kernel, grad=_cond_grad, stateful=True, nondif
 
 
 def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, fn2=None):
-    """`true_fn()` if `pred` else `false_fn()`; both are built, only the taken one runs.
+    """`true_fn()` if `pred` else `false_fn()`; both are built, only the taken one runs (in
+    eager mode only the taken one's function is called).
 
     The branches must return the same structure of tensors (and/or ops) with equal dtypes;
     unless `strict`, a one-element list or tuple result is unpacked (TF 1.x).

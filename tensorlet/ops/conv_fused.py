@@ -79,8 +79,9 @@ def _patches_grad_kernel(attrs, dcols):
     d = dcols.reshape(ph, pw, n, hp, wp, kh, kw, c)
     (pt, pb), (pl, pr) = pads
     dxp = np.zeros((n, h + pt + pb, w + pl + pr, c), dcols.dtype)
-    target = _patch_view(dxp, attrs, (hp, wp))
-    _k.col2im_add(np.ndarray(target.shape, dxp.dtype, dxp, 0, target.strides), d)
+    view = _patch_view(dxp, attrs, (hp, wp))
+    target = np.ndarray(view.shape, dxp.dtype, dxp, 0, view.strides)  # writable, same memory
+    _k.col2im_add(dxp, d, target, attrs)
     return dxp[:, pt:pt + h, pl:pl + w]
 
 

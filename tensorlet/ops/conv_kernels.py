@@ -6,8 +6,9 @@ numba missing, selects the NumPy versions; both give the same numbers.
 - block_max_bias_relu(z, b, y, idx): y = relu(max_k z[k] + b); idx = first k reaching the max;
 - relu_scatter_blocks(dy, y, idx, g, db): gp = dy * (y > 0); g[k] = gp where idx == k else 0;
   db = sum of gp over rows;
-- col2im_add(target, d): target[...] += d over a possibly self-overlapping strided view, one
-  kernel offset at a time (every offset slice is overlap-free).
+- col2im_add(dxp, d, target, attrs): target[...] += d, where target is a possibly
+  self-overlapping strided view of dxp: one kernel offset at a time (each offset slice is
+  overlap-free), or element by element in numba.
 """
 import os
 import types
@@ -87,11 +88,13 @@ def relu_scatter_blocks(dy, y, idx, g, db):
                                  np.ascontiguousarray(idx), g, db)
 
 
-def col2im_add(target, d):
+def col2im_add(dxp, d, target, attrs):
+    """dxp += d scattered through `target`, the writable patch view of dxp with d's shape."""
     k = _numba_kernels()
-    if k is None:
+    if k is None or d.shape[-1] < 8:  # few channels: NumPy's per-offset adds measured faster
         return _np_col2im_add(target, d)
-    return k.col2im_add(target, np.ascontiguousarray(d))
+    (sh, sw), (dh, dw) = attrs["strides"], attrs["dilations"]
+    return k.col2im_add(dxp, np.ascontiguousarray(d), sh, sw, dh, dw)
 
 
 # -- numba versions -------------------------------------------------------------------------------
@@ -145,30 +148,34 @@ def _build():
     @jit
     def relu_scatter_blocks(dy, y, idx, g, db):
         nb, p, o = g.shape
+        gp = np.empty(o, g.dtype)
         for j in range(o):
             db[j] = 0
         for r in range(p):
             for j in range(o):
-                gv = dy[r, j] if y[r, j] > 0 else 0
-                db[j] += gv
-                g[0, r, j] = gv
-            for k in range(nb - 1, -1, -1):
+                gp[j] = dy[r, j] if y[r, j] > 0 else 0
+                db[j] += gp[j]
+            for k in range(nb):
                 for j in range(o):
-                    g[k, r, j] = g[0, r, j] if idx[r, j] == k else 0
+                    g[k, r, j] = gp[j] if idx[r, j] == k else 0
 
     @jit
-    def col2im_add(t, d):
+    def col2im_add(dxp, d, sh, sw, dh, dw):
+        """dxp (N, Hpad, Wpad, C) += the pool-ordered patch gradients d, tap by tap."""
         ph, pw, n, hp, wp, kh, kw, c = d.shape
         for dy in range(ph):
             for dx in range(pw):
                 for i in range(n):
                     for r in range(hp):
+                        row0 = (r * ph + dy) * sh
                         for q in range(wp):
+                            col0 = (q * pw + dx) * sw
                             for a in range(kh):
                                 for b in range(kw):
+                                    dst = dxp[i, row0 + a * dh, col0 + b * dw]
+                                    src = d[dy, dx, i, r, q, a, b]
                                     for ch in range(c):
-                                        t[dy, dx, i, r, q, a, b, ch] += d[dy, dx, i, r, q, a, b,
-                                                                            ch]
+                                        dst[ch] += src[ch]
 
     return types.SimpleNamespace(
         block_max_bias_relu=block_max_bias_relu,

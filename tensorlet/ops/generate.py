@@ -5,6 +5,7 @@ import numpy as np
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
 from tensorlet.framework.graph import TensorLike
+from tensorlet.framework.limits import check_output_sizes
 from tensorlet.framework.shapes import TensorShape
 
 from .array import canonical_axis, constant, expand_dims, fold_small, static_ints
@@ -150,6 +151,7 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=No
         n, m = (int(v) for v in static)
         if n < 0 or m < 0:
             raise ValueError(f"eye sizes must be >= 0, got {n} and {m}")
+        check_output_sizes("Const", name or "eye", [(batch + [n, m], dt)])  # before np.eye
         value = np.broadcast_to(np.eye(n, m, dtype=dt.np), batch + [n, m])
         return constant(value, name=name or "eye")
     from .math import cast, equal

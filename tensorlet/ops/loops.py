@@ -146,7 +146,8 @@ def _while_grad_op(op, loop, fv, caps, g_final):
     start = len(graph._ops)
     with control_dependencies(None), name_scope("body_grad"):
         xs = [loop.standins[k] for k in fv] + [loop.captures[c] for c in caps]
-        gs = gradients([body.fetches[k] for k in fv], xs, grad_ys=g_in)
+        gs = gradients([body.fetches[k] for k in fv], xs, grad_ys=g_in,
+                       stop_gradients=xs)  # partials, one per loop variable / capture
         gs = [g if g is not None else zeros_like(x) for g, x in zip(gs, xs)]
     branch = _Branch(gs, None, set(graph._ops[start:]))
     var_of = {t: k for k, t in enumerate(loop.standins)}

@@ -195,7 +195,7 @@ def _pow_grad(op, g, n):
     gx = sum_to(g[0] * y * pow(x, y - 1), x) if n[0] else None
     gy = None
     if n[1]:
-        safe_log = where(x > 0, log(where(x > 0, x, ones_like(x))), zeros_like(x))
+        safe_log = where_v2(x > 0, log(where_v2(x > 0, x, ones_like(x))), zeros_like(x))
         gy = sum_to(g[0] * z * safe_log, y)
     return [gx, gy]
 
@@ -205,8 +205,8 @@ def _minmax_grad(pick_x):
         x, y = _xy(op)
         mask = pick_x(x, y)
         zero = zeros_like(g[0])
-        return [sum_to(where(mask, g[0], zero), x) if n[0] else None,
-                sum_to(where(mask, zero, g[0]), y) if n[1] else None]
+        return [sum_to(where_v2(mask, g[0], zero), x) if n[0] else None,
+                sum_to(where_v2(mask, zero, g[0]), y) if n[1] else None]
     return grad
 
 
@@ -274,8 +274,8 @@ div = realdiv = divide
 def div_no_nan(x, y, name=None):
     """x / y, with 0 wherever y == 0."""
     x, y = binary_operands(x, y, "div_no_nan")
-    safe = where(equal(y, 0), ones_like(y), y)
-    return where(equal(y, 0), zeros_like(truediv(x, safe)), truediv(x, safe), name=name)
+    safe = where_v2(equal(y, 0), ones_like(y), y)
+    return where_v2(equal(y, 0), zeros_like(truediv(x, safe)), truediv(x, safe), name=name)
 
 
 def squared_difference(x, y, name=None):
@@ -316,8 +316,8 @@ def _select_spec(inputs, attrs):
 def _select_grad(op, g, n):
     c, x, y = op.inputs
     zero = zeros_like(g[0])
-    return [None, sum_to(where(c, g[0], zero), x) if n[1] else None,
-            sum_to(where(c, zero, g[0]), y) if n[2] else None]
+    return [None, sum_to(where_v2(c, g[0], zero), x) if n[1] else None,
+            sum_to(where_v2(c, zero, g[0]), y) if n[2] else None]
 
 
 declare("SelectV2", _select_spec, lambda attrs, c, x, y: np.where(c, x, y), grad=_select_grad,

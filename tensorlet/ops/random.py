@@ -64,7 +64,11 @@ def _shape_input(shape):
     if any(d is None for d in dims):
         raise ValueError(f"shape must be fully defined, got {shape!r}")
     from .array import constant
-    return constant(np.asarray(dims, dtype=np.int32).reshape(-1), name="shape")
+    # int64 when a dimension does not fit int32 (e.g. Dense(10**12)), so that the size guard
+    # (framework/limits.py) reports the absurd shape instead of an OverflowError here
+    wide = any(d > np.iinfo(np.int32).max for d in dims)
+    return constant(np.asarray(dims, dtype=np.int64 if wide else np.int32).reshape(-1),
+                    name="shape")
 
 
 def _static_shape(shape_tensor):

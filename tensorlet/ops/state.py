@@ -19,8 +19,8 @@ def _var_kernel(ctx, attrs):
     return ctx.read(attrs["var_name"])
 
 
-# Each consumer reads the value at its own place in the run, after its control dependencies
-# (read_at_use), as TF 1.x reference variables do.
+# A consumer with control dependencies reads the value after them (read_at_use), as TF 1.x
+# reference variables do.
 declare("VariableV2", _var_spec, _var_kernel, stateful=True, read_at_use=True)
 
 
@@ -186,9 +186,11 @@ class Variable(TensorLike):
         """The value if the variable is initialised, else its initial value: to initialise
         another variable from this one, whatever order the initialisers run in."""
         from .control import cond
+
+        def read():  # a read op of the branch's own: it runs only when the branch is taken
+            return apply("VariableV2", [], dict(self._ref.op.attrs), name="read")
         with get_default_graph().control_dependencies(None):
-            return cond(is_variable_initialized(self), self.read_value,
-                        lambda: self._initial_value)
+            return cond(is_variable_initialized(self), read, lambda: self._initial_value)
 
     def eval(self, session=None):
         return self._ref.eval(session=session)
@@ -207,9 +209,10 @@ class Variable(TensorLike):
         return out if read_value else out.op
 
     def load(self, value, session=None):
-        from tensorlet.runtime.session import _session_for
+        """Set the value in `session` (checked like a feed of the variable: dtype and shape)."""
+        from tensorlet.runtime.session import _session_for, feed_value
         sess = _session_for(session, self.graph)
-        sess._ctx.vars[self._ref.op.name] = np.array(value, dtype=self.dtype.np)
+        sess._ctx.vars[self._ref.op.name] = np.array(feed_value(self._ref, value))
 
     def __repr__(self):
         return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"

@@ -185,11 +185,12 @@ def _kernel_error(op, args, exc):
                f"[{shapes}]: {exc}", op=op)
 
 
-def _input_ref(ref, nodes):
-    """The reference an op reads: a fresh copy of a `read_at_use` node (a variable read),
-    appended to `nodes` right before the reader, or `ref` itself."""
+def _input_ref(ref, nodes, op):
+    """The reference `op` reads: for a `read_at_use` node (a variable read) when `op` has
+    control dependencies, a fresh copy appended to `nodes` right before `op` (after those
+    dependencies ran); else `ref` itself (readers without control dependencies share one)."""
     src, index = ref
-    if src.__class__ is passes.Node and src.opdef.read_at_use:
+    if op.control_inputs and src.__class__ is passes.Node and src.opdef.read_at_use:
         src = passes.Node(src.opdef, src.attrs, (), src.specs, src.name, src.traceback, src.deps)
         nodes.append(src)
     return src, index
@@ -208,7 +209,7 @@ def _to_nodes(ops, fetch_tensors, feed_tensors, target_ops):
             raise InvalidArgumentError(
                 f"You must feed a value for placeholder tensor '{op.name}' with dtype "
                 f"{a['dtype'].name} and shape {a['shape']} (created at {op.traceback})", op=op)
-        n = passes.Node(op.opdef, op.attrs, [_input_ref(ref_of[t], nodes) for t in op.inputs],
+        n = passes.Node(op.opdef, op.attrs, [_input_ref(ref_of[t], nodes, op) for t in op.inputs],
                         [(t.shape, t.dtype) for t in op.outputs], op.name, op.traceback,
                         [node_of[c] for c in op.control_inputs if c in node_of],
                         keep=op in targets)

@@ -271,7 +271,8 @@ def feed_value(t, value):
             arr = np.asarray(value)
             if arr.dtype.kind in "OUS" and dt is not _dt.string:
                 raise ValueError(f"got {arr.dtype.kind == 'O' and 'objects' or 'strings'}")
-            _dt.check_fits(arr, dt, "the values do not fit")
+            if dt._kind in "iu":
+                _dt.check_fits(arr, dt, "the values do not fit")
             arr = arr.astype(dt.np, copy=False)
         except (TypeError, ValueError) as e:
             raise InvalidArgumentError(

@@ -6,14 +6,15 @@ update rule each variable gets (`_apply_dense`). The rules themselves are the sh
 tensorlet.ops.training, so Keras and tf.train run the same kernels.
 
 In eager mode (TF 2's compat.v1 semantics) `loss` must be a callable: `compute_gradients`
-runs it under a GradientTape, and `apply_gradients` (so `minimize`) updates the variables at
-once and returns None.
+runs it under a GradientTape (as it does a callable inside `tf.function`), and
+`apply_gradients` (so `minimize`) updates the variables at once and returns None.
 """
 import numbers
 
 import numpy as np
 
 from tensorlet.autodiff import gradients
+from tensorlet.eager.context import shares_eager_state
 from tensorlet.eager.tape import GradientTape
 from tensorlet.framework.graph import (
     GraphKeys,
@@ -25,7 +26,7 @@ from tensorlet.framework.graph import (
 )
 from tensorlet.ops import array, math
 from tensorlet.ops.control import group
-from tensorlet.ops.state import Variable, assign_add, trainable_variables
+from tensorlet.ops.state import Variable, trainable_variables
 from tensorlet.ops.training import UpdateBatch
 
 __all__ = [
@@ -100,7 +101,8 @@ class Optimizer:
         if gate_gradients not in (self.GATE_NONE, self.GATE_OP, self.GATE_GRAPH):
             raise ValueError("gate_gradients must be one of: Optimizer.GATE_NONE, "
                              f"Optimizer.GATE_OP, Optimizer.GATE_GRAPH. Not {gate_gradients}")
-        if get_default_graph()._eager:
+        graph = get_default_graph()
+        if graph._eager or (callable(loss) and shares_eager_state(graph)):  # (tf.function)
             return _tape_gradients(loss, var_list, grad_loss)
         if callable(loss):
             loss = loss()
@@ -154,8 +156,11 @@ class Optimizer:
                 if global_step is None:
                     train_op = self._finish(update_ops, scope)
                 else:
+                    if not isinstance(global_step, Variable):
+                        raise TypeError(f"expected a tf.Variable as global_step, got "
+                                        f"{type(global_step).__name__}")
                     with control_dependencies([self._finish(update_ops, "update")]):
-                        train_op = assign_add(global_step, 1, name=scope).op
+                        train_op = global_step.assign_add(1, name=scope, read_value=False)
             if graph._eager:  # applied already; eager mode keeps no collections
                 return None
             train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)

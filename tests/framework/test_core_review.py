@@ -350,3 +350,24 @@ def test_review_variable_created_inside_control_dependencies_ignores_them():
         s.run(w.initializer)
         assert s.run(w) == 5.0
         assert s.run(v) == 0.0
+
+
+def test_review_cond_and_while_gradients_with_captures_derived_from_each_other():
+    # total derivatives through xs must not make cond/while_loop count a path twice
+    x = tf.placeholder(tf.float64, [])
+    c1 = x * 3.0
+    c2 = c1 * 2.0
+    z = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v + c1 * c2),
+                      [tf.constant(0), tf.constant(0.0, tf.float64)])[1]
+    y = tf.cond(tf.constant(True), lambda: c1 * c2, lambda: c1)
+    gz, gy = tf.gradients(z, x)[0], tf.gradients(y, x)[0]
+    assert run([gz, gy], {x: 1.0}) == [3 * 36.0, 36.0]   # d(18 x^2)/dx = 36 x
+
+
+def test_review_variable_load_checks_the_shape():
+    v = tf.Variable([1.0, 2.0])
+    with tf.Session() as s:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"\(3,\)"):
+            v.load([1.0, 2.0, 3.0], s)
+        v.load([3, 4], s)
+        np.testing.assert_array_equal(s.run(v), [3.0, 4.0])

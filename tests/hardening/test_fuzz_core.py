@@ -96,3 +96,42 @@ def test_reductions_any_axis(shape, axis, keep, fn):
                 s.run(y, {x: arr})
             except InvalidArgumentError:
                 return  # e.g. max/argmax of an empty axis: a named error, not a crash
+
+
+# -- absurd sizes: built, or refused before anything is allocated --------------------------------
+
+big_dims = st.lists(st.sampled_from([0, 1, 3, 10**6, 10**9, 10**12]), min_size=0, max_size=4)
+
+
+@fuzz
+@given(shape=big_dims, fn=st.sampled_from(["zeros", "ones", "fill", "random_uniform",
+                                           "random_normal", "placeholder"]))
+def test_any_size_is_built_or_refused_before_allocating(shape, fn):
+    import math
+    import tracemalloc
+
+    from tensorlet.errors import ResourceExhaustedError
+    from tensorlet.framework import limits
+    build = {"zeros": lambda: tf.zeros(shape), "ones": lambda: tf.ones(shape),
+             "fill": lambda: tf.fill(shape, 2.0),
+             "random_uniform": lambda: tf.random_uniform(shape),
+             "random_normal": lambda: tf.random_normal(shape),
+             "placeholder": lambda: tf.placeholder(tf.float32, shape)}[fn]
+    span = 4 * math.prod(d for d in shape if d)  # what NumPy must index, zeros aside
+    nbytes = span if 0 not in shape else (0 if span < 2**63 else span)
+    with tf.Graph().as_default():
+        tracemalloc.start()
+        try:
+            t = build()
+        except ResourceExhaustedError as e:
+            assert nbytes > limits.max_tensor_bytes() and "would have shape" in str(e)
+            return
+        finally:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        assert peak < 2**20  # building allocates no tensor
+        assert nbytes <= limits.max_tensor_bytes()
+        assert t.shape.as_list() == list(shape)
+        if nbytes <= 2**20 and fn != "placeholder":
+            with tf.Session() as s:
+                assert s.run(t).shape == tuple(shape)

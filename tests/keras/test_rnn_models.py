@@ -16,7 +16,7 @@ def test_lstm_learns_digits_as_sequences():
                               layers.Dense(10, activation="softmax")])
     model.compile(keras.optimizers.Adam(0.005), "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    model.fit(x, y, epochs=30, batch_size=32, verbose=0)
+    model.fit(x, y, epochs=30, batch_size=64, verbose=0)
     _, accuracy = model.evaluate(xt, yt, verbose=0)
     assert accuracy >= 0.95
 

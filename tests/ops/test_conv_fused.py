@@ -38,6 +38,8 @@ CASES = [  # (x NHWC, filter, conv kwargs, pool)
     ((2, 13, 13, 2), (3, 3, 2, 3), {"strides": 1, "padding": "SAME", "dilations": 2}, 3),
     ((2, 8, 8, 3), (1, 1, 3, 4), {"strides": 1, "padding": [[0, 0], [1, 0], [0, 1], [0, 0]]},
      2),
+    ((2, 9, 9, 8), (3, 3, 8, 4), {"strides": 1, "padding": "SAME", "dilations": [1, 2]}, 2),
+    ((2, 10, 11, 9), (2, 2, 9, 3), {"strides": 2, "padding": "VALID"}, 2),  # 8+ channels
 ]
 
 
@@ -64,7 +66,9 @@ def test_fused_training_matches_unfused(case, numba, dtype, monkeypatch):
         np.testing.assert_allclose(a, e, rtol=tol, atol=tol, err_msg=name)
 
 
-def test_inference_plan_and_first_layer_without_input_gradient(monkeypatch):
+@pytest.mark.parametrize("numba", [True, False])
+def test_inference_plan_and_first_layer_without_input_gradient(numba, monkeypatch):
+    monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "" if numba else "1")
     x = tf.placeholder(tf.float32, (None, 10, 10, 2))
     w = tf.Variable(rng.standard_normal((3, 3, 2, 4)).astype(np.float32))
     b = tf.Variable(np.zeros(4, np.float32))

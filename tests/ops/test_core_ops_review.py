@@ -78,6 +78,18 @@ def test_review_where_with_rank1_condition_selects_rows_like_tf1():
         tf.where(tf.constant([True, False, True]), x, y)
 
 
+def test_review_where_v2_broadcasts_rank1_conditions_in_values_and_gradients():
+    c = tf.constant([True, False, True])
+    x = tf.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    y = tf.zeros([2, 3])
+    np.testing.assert_array_equal(run(tf.where_v2(c, x, y)), [[1, 0, 3], [4, 0, 6]])
+    gx, gy = tf.gradients(tf.reduce_sum(tf.where_v2(c, x, y)), [x, y])
+    np.testing.assert_array_equal(run(gx), [[1, 0, 1], [1, 0, 1]])
+    np.testing.assert_array_equal(run(gy), [[0, 1, 0], [0, 1, 0]])
+    d = tf.div_no_nan(x, tf.constant([1.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(run(d), [[1, 0, 1.5], [4, 0, 3]])
+
+
 # -- reductions --------------------------------------------------------------------------------
 
 

@@ -381,9 +381,9 @@ class Layer:
             phs, outputs = self._trace_eager(struct, [x], [dtype], training)
             flat = tree.flatten(outputs)
             entry = (phs[0], outputs, flat)
-            self._eager_cache[key] = entry
-            if len(self._eager_cache) > _EAGER_CACHE_SIZE:
-                self._eager_cache.popitem(last=False)
+            _remember(self._eager_cache, key, entry)
+        else:
+            self._eager_cache.move_to_end(key)
         ph, outputs, flat = entry
         values = backend.run(flat, {ph: x})
         if len(flat) == 1 and not tree.is_nested(outputs):
@@ -407,9 +407,7 @@ class Layer:
         entry = self._eager_cache.get(key)
         if entry is None:
             entry = self._trace_eager(struct, arrays, dtypes, training)
-            self._eager_cache[key] = entry
-            if len(self._eager_cache) > _EAGER_CACHE_SIZE:
-                self._eager_cache.popitem(last=False)
+            _remember(self._eager_cache, key, entry)
         else:
             self._eager_cache.move_to_end(key)
         placeholders, outputs = entry
@@ -451,7 +449,9 @@ class Layer:
             with _node.trace(False, []):
                 outs = self(phs)
             entry = tree.map_structure(lambda t: tuple(t.shape.dims), outs)
-            self._eager_cache[key] = entry
+            _remember(self._eager_cache, key, entry)
+        else:
+            self._eager_cache.move_to_end(key)
         return entry
 
     def get_config(self):
@@ -500,6 +500,13 @@ class Layer:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _remember(cache, key, entry):
+    """Add to a per-shape cache, dropping the least recently used entry beyond the bound."""
+    cache[key] = entry
+    if len(cache) > _EAGER_CACHE_SIZE:
+        cache.popitem(last=False)
 
 
 def _wrap_build(build):

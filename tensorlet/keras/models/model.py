@@ -133,6 +133,12 @@ class Model(Layer):
             return sig[index][1]
         return super()._eager_input_dtype(index, array)
 
+    @filter_traceback
+    def __call__(self, *args, **kwargs):
+        """`model(x)`: as `Layer.__call__`, with errors raised through tensorlet's internal
+        frames trimmed from the traceback (as for fit/predict)."""
+        return super().__call__(*args, **kwargs)
+
     # -- training API -----------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
