@@ -228,14 +228,20 @@ def _as_variable(ref):
 
 
 def assign(ref, value, validate_shape=None, use_locking=None, name=None):
+    if getattr(ref, "_ref", None) is None and hasattr(ref, "assign"):  # an eager variable
+        return ref.assign(value, name=name)
     return _assign_op("Assign", ref, value, name, validate_shape is not False)
 
 
 def assign_add(ref, value, use_locking=None, name=None):
+    if getattr(ref, "_ref", None) is None and hasattr(ref, "assign_add"):
+        return ref.assign_add(value, name=name)
     return _assign_op("AssignAdd", ref, value, name)
 
 
 def assign_sub(ref, value, use_locking=None, name=None):
+    if getattr(ref, "_ref", None) is None and hasattr(ref, "assign_sub"):
+        return ref.assign_sub(value, name=name)
     return _assign_op("AssignSub", ref, value, name)
 
 

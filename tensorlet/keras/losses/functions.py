@@ -53,8 +53,8 @@ def _check_axis(axis):
 def _logits_of(output, op_type, axis=None):
     """The logits of a Softmax/Sigmoid output (its op's input), else None."""
     op = getattr(output, "op", None)
-    if op is None or op.type != op_type:
-        return None
+    if op is None or getattr(op, "type", None) != op_type or not hasattr(op, "attrs"):
+        return None  # eager tensors keep no producing op: use the probabilities as given
     if axis is not None and (output.shape.ndims is None
                              or op.attrs["axis"] != axis % output.shape.ndims):
         return None
