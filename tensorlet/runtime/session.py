@@ -103,7 +103,7 @@ class Session:
                     f"the latest op is a {op.type!r} added at {op.traceback}. Building ops inside"
                     " a training loop makes the graph (and memory) grow forever: build them "
                     "once before the loop, or call graph.finalize() to catch this.",
-                    RuntimeWarning, stacklevel=3)
+                    RuntimeWarning, stacklevel=4)
         else:
             self._growth_runs = 0
         self._last_version = v
