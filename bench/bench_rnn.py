@@ -127,9 +127,11 @@ def main(argv=None):
                 out[f"ratio_vs_{label}"] = statistics.median(
                     a / b for a, b in zip(rows["numba"], rows[label]))
         results[workload] = out
+    results["load_average"] = os.getloadavg()  # other processes skew every framework
     if args.json:
         print(json.dumps(results))
         return
+    print(f"# load average during the run: {results.pop('load_average')}")
     for workload, out in results.items():
         for k, v in out.items():
             unit = "x" if k.startswith("ratio") else "samples/s"

@@ -22,6 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tensorlet as tf
+from bench.timing import per_call
 
 BATCH = 128
 
@@ -59,19 +60,13 @@ def samples_per_second(sess, x, y, train, data, steps):
             steps * BATCH / (time.process_time() - c0))
 
 
-def trivial_run_us(n=20000):
+def trivial_run_us(seconds=1.0):
+    """Mean µs of `sess.run(c + 1)` over about `seconds` (after warm-up calls)."""
     g = tf.Graph()
     with g.as_default():
         out = tf.constant(1.0) + 1
     with tf.Session(graph=g) as sess:
-        sess.run(out)
-        times = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            for _ in range(n):
-                sess.run(out)
-            times.append((time.perf_counter() - t0) / n * 1e6)
-    return statistics.median(times)
+        return per_call(lambda: sess.run(out), seconds) * 1e6
 
 
 def main():

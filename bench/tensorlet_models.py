@@ -14,15 +14,15 @@ from tensorlet import keras
 sys.modules.setdefault("keras", keras)  # before importing the peers' Keras program
 
 from bench.peers import keras_models  # noqa: E402
+from bench.timing import per_call  # noqa: E402
 
 
 def predict(workload, data, seconds):
     """MLP inference through `model.predict` and a direct `model(x)` call on a NumPy array."""
     model = keras_models.compiled("mlp")
     x = data["x"]
-    t_predict = keras_models._per_call(
-        lambda: model.predict(x, batch_size=len(x), verbose=0), seconds / 2)
-    t_call = keras_models._per_call(lambda: model(x, training=False), seconds / 2)
+    t_predict = per_call(lambda: model.predict(x, batch_size=len(x), verbose=0), seconds / 2)
+    t_call = per_call(lambda: model(x, training=False), seconds / 2)
     if workload == "predict1":
         return {"us_per_call": t_predict * 1e6, "us_per_call_direct": t_call * 1e6}
     return {"samples_per_s": len(x) / t_predict, "samples_per_s_direct": len(x) / t_call}

@@ -10,24 +10,16 @@ import math
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.shapes import TensorShape
 from tensorlet.ops import array as _array
 from tensorlet.ops import math as _math
 from tensorlet.ops import random as _random
 
 
-def _full_shape(shape, partition_info=None):
+def full_shape(shape, partition_info=None):
     """The shape to initialise as a list of ints (the full shape when partitioned)."""
     if partition_info is not None and getattr(partition_info, "full_shape", None) is not None:
         shape = partition_info.full_shape
-    try:
-        dims = TensorShape(shape).as_list()
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"initializer shape must be a list of non-negative ints, got "
-                         f"{shape!r}: {e}") from None
-    if any(d is None for d in dims):
-        raise ValueError(f"initializer shape must be fully defined, got {shape!r}")
-    return dims
+    return _random.fully_defined_dims(shape, "initializer shape")
 
 
 def _float(dtype, who):
@@ -74,7 +66,7 @@ class Zeros(Initializer):
         self.dtype = _dt.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _array.zeros(_full_shape(shape), dtype or self.dtype)
+        return _array.zeros(full_shape(shape), dtype or self.dtype)
 
     def get_config(self):
         return {"dtype": self.dtype.name}
@@ -87,7 +79,7 @@ class Ones(Initializer):
         self.dtype = _dt.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _array.ones(_full_shape(shape), dtype or self.dtype)
+        return _array.ones(full_shape(shape), dtype or self.dtype)
 
     def get_config(self):
         return {"dtype": self.dtype.name}
@@ -106,7 +98,7 @@ class Constant(Initializer):
 
     def __call__(self, shape, dtype=None, partition_info=None, verify_shape=None):
         verify = self.verify_shape if verify_shape is None else verify_shape
-        return _array.constant(self.value, dtype=dtype or self.dtype, shape=_full_shape(shape),
+        return _array.constant(self.value, dtype=dtype or self.dtype, shape=full_shape(shape),
                                verify_shape=verify)
 
     def get_config(self):
@@ -123,7 +115,7 @@ class RandomNormal(Initializer):
 
     def __call__(self, shape, dtype=None, partition_info=None):
         dt = _float(dtype or self.dtype, "random_normal_initializer")
-        return _random.random_normal(_full_shape(shape), self.mean, self.stddev, dt,
+        return _random.random_normal(full_shape(shape), self.mean, self.stddev, dt,
                                      seed=self.seed)
 
     def get_config(self):
@@ -136,7 +128,7 @@ class TruncatedNormal(RandomNormal):
 
     def __call__(self, shape, dtype=None, partition_info=None):
         dt = _float(dtype or self.dtype, "truncated_normal_initializer")
-        return _random.truncated_normal(_full_shape(shape), self.mean, self.stddev, dt,
+        return _random.truncated_normal(full_shape(shape), self.mean, self.stddev, dt,
                                         seed=self.seed)
 
 
@@ -148,7 +140,7 @@ class RandomUniform(Initializer):
         self.dtype = _dt.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return _random.random_uniform(_full_shape(shape), self.minval, self.maxval,
+        return _random.random_uniform(full_shape(shape), self.minval, self.maxval,
                                       dtype or self.dtype, seed=self.seed)
 
     def get_config(self):
@@ -180,8 +172,8 @@ class VarianceScaling(Initializer):
 
     def __call__(self, shape, dtype=None, partition_info=None):
         dt = _float(dtype or self.dtype, type(self).__name__)
-        dims = _full_shape(shape)
-        scale_dims = _full_shape(shape, partition_info)
+        dims = full_shape(shape)
+        scale_dims = full_shape(shape, partition_info)
         fan_in, fan_out = compute_fans(scale_dims)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}
         scale = self.scale / max(1.0, n[self.mode])
@@ -227,7 +219,7 @@ class Orthogonal(Initializer):
 
     def __call__(self, shape, dtype=None, partition_info=None):
         dt = _float(dtype or self.dtype, "orthogonal_initializer")
-        dims = _full_shape(shape)
+        dims = full_shape(shape)
         if len(dims) < 2:
             raise ValueError(f"The tensor to initialize must be at least two-dimensional, got "
                              f"shape {dims}")
@@ -250,7 +242,7 @@ class Identity(Initializer):
 
     def __call__(self, shape, dtype=None, partition_info=None):
         dt = _float(dtype or self.dtype, "identity_initializer")
-        dims = _full_shape(shape)
+        dims = full_shape(shape)
         if len(dims) != 2:
             raise ValueError(f"Identity matrix initializer can only be used for 2D matrices, "
                              f"got shape {dims}")

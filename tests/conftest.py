@@ -13,3 +13,16 @@ def _fresh_graph():
     import tensorlet as tf
     tf.reset_default_graph()
     yield
+
+
+@pytest.fixture
+def isolated_registry():
+    """keras.saving's global custom-object registry, restored after the test."""
+    from tensorlet.keras.saving import registry
+    objects = dict(registry._GLOBAL_CUSTOM_OBJECTS)
+    names = dict(registry._GLOBAL_CUSTOM_NAMES)
+    yield
+    registry._GLOBAL_CUSTOM_OBJECTS.clear()
+    registry._GLOBAL_CUSTOM_OBJECTS.update(objects)
+    registry._GLOBAL_CUSTOM_NAMES.clear()
+    registry._GLOBAL_CUSTOM_NAMES.update(names)

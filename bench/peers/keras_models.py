@@ -14,6 +14,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # quiet TensorFlow's start-u
 import keras
 from keras import layers
 
+from bench.timing import per_call
+
 
 def build(workload):
     """The Sequential model for ``workload``, ending in a 10-way softmax."""
@@ -72,25 +74,13 @@ def _ready(out):
     return wait() if wait else out
 
 
-def _per_call(fn, seconds, warmup=20):
-    """Mean seconds per call of ``fn()`` over about ``seconds``, after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    calls, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        for _ in range(10):
-            fn()
-        calls += 10
-    return elapsed / calls
-
-
 def predict(workload, data, seconds):
     """MLP inference through ``model.predict`` and through a direct ``model(x)`` call."""
     model = compiled("mlp")
     x = data["x"]
     xt = keras.ops.convert_to_tensor(x)
-    t_predict = _per_call(lambda: model.predict(x, batch_size=len(x), verbose=0), seconds / 2)
-    t_call = _per_call(lambda: _ready(model(xt, training=False)), seconds / 2)
+    t_predict = per_call(lambda: model.predict(x, batch_size=len(x), verbose=0), seconds / 2)
+    t_call = per_call(lambda: _ready(model(xt, training=False)), seconds / 2)
     if workload == "predict1":
         return {"us_per_call": t_predict * 1e6, "us_per_call_direct": t_call * 1e6}
     return {"samples_per_s": len(x) / t_predict, "samples_per_s_direct": len(x) / t_call}

@@ -9,10 +9,11 @@ on the MLP here).
 """
 
 import os
-import time
 
 import torch
 from torch import nn
+
+from bench.timing import per_call, timed_epochs
 
 ADAM = os.environ.get("TENSORLET_BENCH_TORCH_ADAM", "default")
 ADAM_KWARGS = {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}
@@ -65,28 +66,9 @@ def train(workload, data, seconds):
             loss.backward()
             opt.step()
 
-    epoch()  # warm-up
-    epochs, start = 0, time.perf_counter()
-    while True:
-        epoch()
-        epochs += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            break
+    epochs, elapsed = timed_epochs(epoch, seconds)
     return {"samples_per_s": epochs * len(data["x"]) / elapsed, "epochs": epochs,
             "measured_s": elapsed, "adam": ADAM}
-
-
-def _per_call(fn, seconds, warmup=20):
-    """Mean seconds per call of ``fn()`` over about ``seconds``, after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    calls, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        for _ in range(10):
-            fn()
-        calls += 10
-    return elapsed / calls
 
 
 def predict(workload, data, seconds):
@@ -94,7 +76,7 @@ def predict(workload, data, seconds):
     model = build("mlp").eval()
     x = torch.from_numpy(data["x"])
     with torch.no_grad():
-        t = _per_call(lambda: model(x), seconds)
+        t = per_call(lambda: model(x), seconds)
     if workload == "predict1":
         return {"us_per_call": t * 1e6}
     return {"samples_per_s": len(x) / t}

@@ -7,6 +7,7 @@ that fails inside a later, unrelated `run`.
 The limit is the physical memory; the environment variable TENSORLET_MAX_TENSOR_BYTES or
 `set_max_tensor_bytes(n)` changes it (None restores the default).
 """
+import math
 import os
 
 from . import dtypes as _dt
@@ -51,27 +52,33 @@ def check_output_sizes(op_type, name, specs):
         dims = getattr(shape, "dims", shape)
         if not dims:
             continue
-        n, empty = 1, False  # n: the product of the known non-zero dimensions
-        for d in dims:
-            if d:
-                n *= int(d)
-            elif d is not None:
-                empty = True
-        if n * 16 <= limit:  # no dtype is wider than 16 bytes: the common case ends here
+        # the common case: fully known, non-empty and small (no dtype exceeds 16 bytes)
+        if None not in dims and 0 < math.prod(dims) * 16 <= limit:
             continue
-        size = n * _dt.as_dtype(dtype).np.itemsize
-        if empty and size < 2**63:  # empty, and its strides fit: NumPy can make it
-            continue
-        if size > limit:
-            shown = "(" + ", ".join("None" if d is None else str(d) for d in dims) + \
-                ("," if len(dims) == 1 else "") + ")"
-            what = "its non-zero dimensions would span" if empty else "it would need"
-            raise ResourceExhaustedError(
-                f"{op_type} op {name!r}: output {index} would have shape {shown} "
-                f"({_dt.as_dtype(dtype).name}); {what} {_human(size)}, more than the "
-                f"{_human(limit)} tensorlet allows for one tensor (the machine's memory; set "
-                "TENSORLET_MAX_TENSOR_BYTES to change it). Nothing was allocated; check the "
-                "shape (a units, filters or vocabulary size with extra digits?).")
+        _check(op_type, name, index, dims, dtype, limit)
+
+
+def _check(op_type, name, index, dims, dtype, limit):
+    n, empty = 1, False  # n: the product of the known non-zero dimensions
+    for d in dims:
+        if d:
+            n *= int(d)
+        elif d is not None:
+            empty = True
+    if n * 16 <= limit:
+        return
+    size = n * _dt.as_dtype(dtype).np.itemsize
+    if size <= limit or (empty and size < 2**63):  # an empty one NumPy can index is fine
+        return
+    shown = "(" + ", ".join("None" if d is None else str(d) for d in dims) + \
+        ("," if len(dims) == 1 else "") + ")"
+    what = "its non-zero dimensions would span" if empty else "it would need"
+    raise ResourceExhaustedError(
+        f"{op_type} op {name!r}: output {index} would have shape {shown} "
+        f"({_dt.as_dtype(dtype).name}); {what} {_human(size)}, more than the "
+        f"{_human(limit)} tensorlet allows for one tensor (the machine's memory; set "
+        "TENSORLET_MAX_TENSOR_BYTES to change it). Nothing was allocated; check the "
+        "shape (a units, filters or vocabulary size with extra digits?).")
 
 
 def _human(n):

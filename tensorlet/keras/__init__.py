@@ -1,5 +1,5 @@
 """`from tensorlet import keras`: the Keras 3 API on tensorlet's core (DESIGN.md rule 2)."""
-from tensorlet.keras import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
+from tensorlet.keras import (  # noqa: F401
     activations,
     backend,
     callbacks,
@@ -16,4 +16,4 @@ from tensorlet.keras import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa:
 )
 from tensorlet.keras.layers import Input, Layer  # noqa: F401
 from tensorlet.keras.models import Model, Sequential  # noqa: F401
-from tensorlet.keras import saving  # noqa: F401,E402
+from tensorlet.keras import saving  # noqa: F401

@@ -85,6 +85,22 @@ def get_object(identifier, objects, kind, instantiate=True):
     return obj
 
 
+def fn_wrapper_config(config, fn, fn_kwargs, module):
+    """A function wrapper's config (LossFunctionWrapper, MeanMetricWrapper): its base config
+    with `fn` serialised and fn's own keyword arguments."""
+    config["fn"] = serialize_object(fn, module)
+    config.update(fn_kwargs)
+    return config
+
+
+def resolve_fn(config, deserialize):
+    """A copy of a function wrapper's config with its `fn` entry deserialised."""
+    config = dict(config)
+    if "fn" in config:
+        config["fn"] = deserialize(config["fn"])
+    return config
+
+
 def snake_case(name):
     """'GlorotUniform' -> 'glorot_uniform' (Keras's aliases for class names)."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

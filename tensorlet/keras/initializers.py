@@ -12,7 +12,6 @@ import numpy as np
 
 from tensorlet import initializers as _tf1
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.shapes import TensorShape
 from tensorlet.keras import _identifiers
 from tensorlet.ops import array as _array
 
@@ -76,7 +75,7 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape, dtype=None):
-        dims = _full_shape(shape)
+        dims = _tf1.full_shape(shape)
         try:
             arr = np.broadcast_to(np.asarray(self.value), dims)
         except ValueError:
@@ -87,17 +86,6 @@ class Constant(Initializer):
     def get_config(self):
         v = self.value
         return {"value": v.tolist() if isinstance(v, np.ndarray) else v}
-
-
-def _full_shape(shape):
-    try:
-        dims = TensorShape(shape).as_list()
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"initializer shape must be a list of non-negative ints, got "
-                         f"{shape!r}: {e}") from None
-    if any(d is None for d in dims):
-        raise ValueError(f"initializer shape must be fully defined, got {shape!r}")
-    return dims
 
 
 class RandomNormal(Initializer):
@@ -155,7 +143,7 @@ class VarianceScaling(Initializer):
 
     def __call__(self, shape, dtype=None):
         init = _tf1.VarianceScaling(self.scale, self.mode, self.distribution, self.seed)
-        return init(_full_shape(shape), _dtype(dtype))
+        return init(_tf1.full_shape(shape), _dtype(dtype))
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
@@ -193,7 +181,7 @@ class OrthogonalInitializer(Initializer):
         self.gain, self.seed = gain, _check_seed(seed)
 
     def __call__(self, shape, dtype=None):
-        return _tf1.Orthogonal(self.gain, self.seed)(_full_shape(shape), _dtype(dtype))
+        return _tf1.Orthogonal(self.gain, self.seed)(_tf1.full_shape(shape), _dtype(dtype))
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed}
@@ -209,7 +197,7 @@ class Identity(Initializer):
         self.gain = gain
 
     def __call__(self, shape, dtype=None):
-        return _tf1.Identity(self.gain)(_full_shape(shape), _dtype(dtype))
+        return _tf1.Identity(self.gain)(_tf1.full_shape(shape), _dtype(dtype))
 
     def get_config(self):
         return {"gain": self.gain}

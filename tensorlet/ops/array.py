@@ -1,9 +1,7 @@
-"""Array ops: constants, placeholders, identity, shapes, reshape / expand_dims / squeeze,
-filled tensors, and the shape helpers the rest of the array family uses. Transposing, joining
-and padding live in manip.py, slicing and gathering in indexing.py,
+"""Array ops: constants, placeholders, identity, shapes, reshape / expand_dims / squeeze, and
+the shape helpers the rest of the array family uses. Transposing, joining and padding live in
+manip.py, slicing in indexing.py, gathering in gather.py, filled tensors in filled.py and
 generated tensors in generate.py; this module re-exports them all."""
-import math
-
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
@@ -36,15 +34,21 @@ def canonical_axis(axis, ndims, what="axis", extra=0):
     return axis % n
 
 
-def static_int(x, what="value"):
-    """A Python int from an int, a NumPy integer or a tensor whose value is known at build
-    time; TypeError for anything else."""
+def _build_time_value(x, what):
+    """`x`, or the value of a tensor `x` known at build time; TypeError for a computed one."""
     if isinstance(x, TensorLike):
         v = as_tensor(x).constant_value()
         if v is None:
             raise TypeError(f"{what} must be known when the graph is built, got the computed "
                             f"tensor {as_tensor(x).name}")
-        x = v
+        return v
+    return x
+
+
+def static_int(x, what="value"):
+    """A Python int from an int, a NumPy integer or a tensor whose value is known at build
+    time; TypeError for anything else."""
+    x = _build_time_value(x, what)
     arr = np.asarray(x)
     if arr.ndim != 0 or arr.dtype.kind not in "iu":
         raise TypeError(f"{what} must be an integer, got {x!r}")
@@ -53,12 +57,7 @@ def static_int(x, what="value"):
 
 def static_ints(x, what="value"):
     """A list of Python ints from an int, a list of ints or a build-time-constant tensor."""
-    if isinstance(x, TensorLike):
-        v = as_tensor(x).constant_value()
-        if v is None:
-            raise TypeError(f"{what} must be known when the graph is built, got the computed "
-                            f"tensor {as_tensor(x).name}")
-        x = v
+    x = _build_time_value(x, what)
     arr = np.asarray(x)
     if arr.size and arr.dtype.kind not in "iu" or arr.ndim > 1:
         raise TypeError(f"{what} must be an integer or a list of integers, got {x!r}")
@@ -145,7 +144,7 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
             not np.all(np.isfinite(arr) & (arr == np.round(arr))):
         raise TypeError(f"Cannot convert {value!r:.80} to a constant of dtype {dt.name} "
                         "without losing its fractional part; cast it with tf.cast instead")
-    _dt.check_fits(arr, dt, f"Cannot make a {dt.name} constant from {value!r:.80}")
+    _dt.check_fits(arr, dt, f"Cannot make a {dt.name} constant")
     arr = np.array(arr, dtype=dt.np)
     if shape is not None:
         arr = _fit_to_shape(arr, shape, verify_shape)
@@ -475,107 +474,13 @@ def squeeze(input, axis=None, name=None, squeeze_dims=None):
     return apply("Squeeze", [as_tensor(input)], {"axis": axis}, name=name)
 
 
-# -- Filled tensors -------------------------------------------------------------------------
-
-
-def _like_spec(inputs, attrs):
-    return [(inputs[0].shape, attrs["dtype"] or inputs[0].dtype)]
-
-
-def _fill_like(value):
-    def kernel(attrs, x):
-        dt = attrs["dtype"].np if attrs["dtype"] is not None else x.dtype
-        return np.full(x.shape, value, dtype=dt)
-    return kernel
-
-
-declare("ZerosLike", _like_spec, _fill_like(0))
-declare("OnesLike", _like_spec, _fill_like(1))
-
-
-def zeros_like(input, dtype=None, name=None):
-    """Zeros with the (run-time) shape of `input`."""
-    return apply("ZerosLike", [input], {"dtype": _dt.as_dtype(dtype) if dtype else None},
-                 name=name)
-
-
-def ones_like(input, dtype=None, name=None):
-    """Ones with the (run-time) shape of `input`."""
-    return apply("OnesLike", [input], {"dtype": _dt.as_dtype(dtype) if dtype else None},
-                 name=name)
-
-
-def _fill_spec(inputs, attrs):
-    dims, value = inputs
-    d = dims.constant_value()
-    if value.shape.ndims not in (None, 0):
-        raise ValueError(f"value must be a scalar, got shape {value.shape}")
-    if d is None:
-        n = dims.shape[0] if dims.shape.ndims == 1 else None
-        return [(TensorShape(None if n is None else [None] * n), value.dtype)]
-    return [(TensorShape([int(v) for v in np.asarray(d).reshape(-1)]), value.dtype)]
-
-
-def _fill_kernel(attrs, dims, value):
-    return np.full(tuple(int(d) for d in dims), value, dtype=value.dtype)
-
-
-def _fill_grad(op, g, needed):
-    from .reduction import reduce_sum
-    return [None, reduce_sum(g[0])]
-
-
-declare("Fill", _fill_spec, _fill_kernel, grad=_fill_grad, nondiff_inputs=(0,),
-        samples=lambda: [([np.array([2, 3], np.int32), np.array(1.5)], {})])
-
-
-def _shape_tensor(shape):
-    if hasattr(shape, "dtype") and not isinstance(shape, np.ndarray) or holds_tensor(shape):
-        return _int_tensor(shape, "shape")
-    dims = as_shape(shape).as_list()
-    if any(d is None for d in dims):
-        raise ValueError(f"shape must be fully defined, got {dims}")
-    return _int_tensor(np.asarray(dims, dtype=np.int64).reshape(-1), "shape")
-
-
-def fill(dims, value, name=None):
-    """A tensor of shape `dims` filled with the scalar `value`."""
-    return apply("Fill", [_shape_tensor(dims), as_tensor(value)], name=name)
-
-
-def _small_static_dims(shape):
-    """The dims of a static `shape` with under 1,000 elements, else None: as in TF, zeros/ones
-    of such shapes are constants, bigger ones Fill ops (nothing big is allocated at build)."""
-    if hasattr(shape, "dtype") and not isinstance(shape, np.ndarray) or holds_tensor(shape):
-        return None
-    dims = as_shape(shape).as_list()
-    if any(d is None for d in dims) or math.prod(d for d in dims if d) >= 1000:
-        return None
-    return dims
-
-
-def zeros(shape, dtype=_dt.float32, name=None):
-    dt = _dt.as_dtype(dtype)
-    dims = _small_static_dims(shape)
-    if dims is not None:
-        return constant(np.zeros(dims, dt.np), name=name or "zeros")
-    return fill(shape, constant(0, dtype=dt), name=name)
-
-
-def ones(shape, dtype=_dt.float32, name=None):
-    dt = _dt.as_dtype(dtype)
-    dims = _small_static_dims(shape)
-    if dims is not None:
-        return constant(np.ones(dims, dt.np), name=name or "ones")
-    return fill(shape, constant(1, dtype=dt), name=name)
-
-
 # The rest of the array family lives in manip.py (transposing, joining, splitting, tiling,
-# padding),
-# indexing.py (slicing; Tensor.__getitem__ calls array.slice_helper), gather.py (gather,
-# scatter, top_k, unique) and generate.py (range, one_hot, ...); `tensorlet.ops.array`
-# re-exports them, except `range` and `slice`, which would shadow the builtins here. These
-# imports must stay last: those modules import the helpers defined above.
+# padding), indexing.py (slicing; Tensor.__getitem__ calls array.slice_helper), gather.py
+# (gather, scatter, top_k, unique), filled.py (zeros, ones, fill, ...) and generate.py (range,
+# one_hot, ...); `tensorlet.ops.array` re-exports them, except `range` and `slice`, which would
+# shadow the builtins here. These imports must stay last: those modules import the helpers
+# defined above.
+from .filled import fill, ones, ones_like, zeros, zeros_like  # noqa: E402
 from .gather import (  # noqa: E402
     gather,
     gather_nd,

@@ -48,6 +48,19 @@ def op_seeds(seed=None, graph=None):
 # -- Shared rules -----------------------------------------------------------------------------
 
 
+def fully_defined_dims(shape, what="shape"):
+    """`shape` (a list or TensorShape) as a list of ints; a ValueError naming `what` when it is
+    not a shape or has unknown dimensions (shared with tensorlet.initializers)."""
+    try:
+        dims = TensorShape(shape).as_list()
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} must be a list of non-negative ints, got {shape!r}: {e}") \
+            from None
+    if any(d is None for d in dims):
+        raise ValueError(f"{what} must be fully defined, got {shape!r}")
+    return dims
+
+
 def _shape_input(shape):
     """An int32/int64 1-D tensor for a shape given as a list, TensorShape or tensor."""
     if hasattr(shape, "dtype") and not isinstance(shape, np.ndarray):
@@ -56,13 +69,7 @@ def _shape_input(shape):
             raise TypeError(f"shape must be a 1-D int32/int64 tensor, got {t.dtype.name} "
                             f"{t.shape}")
         return t
-    try:
-        dims = TensorShape(shape).as_list()
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"shape must be a list of non-negative ints, got {shape!r}: {e}") \
-            from None
-    if any(d is None for d in dims):
-        raise ValueError(f"shape must be fully defined, got {shape!r}")
+    dims = fully_defined_dims(shape)
     from .array import constant
     # int64 when a dimension does not fit int32 (e.g. Dense(10**12)), so that the size guard
     # (framework/limits.py) reports the absurd shape instead of an OverflowError here
@@ -155,26 +162,27 @@ declare("RandomUniformInt", _uniform_int_spec, _uniform_int_kernel, stateful=Tru
 # -- Public random tensors --------------------------------------------------------------------
 
 
-def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
-    """Values from a normal distribution: mean + stddev * N(0, 1)."""
-    dt = _float_dtype(dtype, "random_normal")
-    with name_scope(name, "random_normal") as scope:
+def _scaled_normal(op_type, what, shape, mean, stddev, dtype, seed, name):
+    """mean + stddev * (a standard normal draw of `op_type`), under the name scope `what`."""
+    dt = _float_dtype(dtype, what)
+    with name_scope(name, what) as scope:
         shape_t = _shape_input(shape)
         mean_t, std_t = as_tensor(mean, dt), as_tensor(stddev, dt)
-        rnd = apply("RandomStandardNormal", [shape_t], _seed_attrs(seed, dtype=dt))
+        rnd = apply(op_type, [shape_t], _seed_attrs(seed, dtype=dt))
         from .math import add, multiply
         return add(multiply(rnd, std_t, name="mul"), mean_t, name=scope)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
+    """Values from a normal distribution: mean + stddev * N(0, 1)."""
+    return _scaled_normal("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype,
+                          seed, name)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
     """A normal distribution cut at two standard deviations (values beyond are drawn again)."""
-    dt = _float_dtype(dtype, "truncated_normal")
-    with name_scope(name, "truncated_normal") as scope:
-        shape_t = _shape_input(shape)
-        mean_t, std_t = as_tensor(mean, dt), as_tensor(stddev, dt)
-        rnd = apply("TruncatedNormal", [shape_t], _seed_attrs(seed, dtype=dt))
-        from .math import add, multiply
-        return add(multiply(rnd, std_t, name="mul"), mean_t, name=scope)
+    return _scaled_normal("TruncatedNormal", "truncated_normal", shape, mean, stddev, dtype,
+                          seed, name)
 
 
 def random_uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=None):

@@ -153,7 +153,7 @@ def _is_zero(g):
 
 
 def _seq_grad(cell):
-    _, nstates, _naux = _CELLS[cell]
+    nstates = _CELLS[cell][1]
 
     def grad(op, grads, needed):
         attrs = op.attrs
@@ -176,7 +176,7 @@ def _seq_grad(cell):
 
 
 def _grad_infer(cell):
-    _gates, nstates, _naux = _CELLS[cell]
+    nstates = _CELLS[cell][1]
 
     def infer(inputs, attrs):
         x, W, U = inputs[:3]
@@ -189,7 +189,7 @@ def _grad_infer(cell):
 
 
 def _grad_kernel(cell):
-    _, _nstates, naux = _CELLS[cell]
+    naux = _CELLS[cell][2]
 
     def kernel(attrs, *arrays):
         x, W, U = arrays[:3]
@@ -200,7 +200,8 @@ def _grad_kernel(cell):
         aux = arrays[i:i + naux]
         it = iter(arrays[i + naux:])
         gs = [next(it) if p else None for p in attrs["grads"]]
-        return _BACKWARD[cell](attrs, attrs["needs"], x, W, U, mask, *aux, *gs)
+        out = _BACKWARD[cell](attrs, attrs["needs"], x, W, U, mask, *aux, *gs)
+        return out[0] if len(out) == 1 else out  # one output: the array itself
     return kernel
 
 

@@ -73,14 +73,12 @@ def global_step(sess, global_step_tensor):
 # -- decay schedules ----------------------------------------------------------------------------
 
 
-def _require_step(step, fn):
+def _check_decay(fn, step, decay_steps):
+    """Raise at build time for a missing step or a constant decay_steps that is not > 0."""
     if step is None:
         raise ValueError(f"global_step is required for {fn}.")
-
-
-def _positive(value, what, fn):
-    if isinstance(value, (int, float, np.number)) and not value > 0:
-        raise ValueError(f"{fn}: {what} must be > 0, got {value}")
+    if isinstance(decay_steps, (int, float, np.number)) and not decay_steps > 0:
+        raise ValueError(f"{fn}: decay_steps must be > 0, got {decay_steps}")
 
 
 def lr_and_step(learning_rate, step):
@@ -91,29 +89,29 @@ def lr_and_step(learning_rate, step):
     return lr, math.cast(step, lr.dtype)
 
 
+def _progress(step, decay_steps, staircase):
+    """step / decay_steps in the step's float dtype, floored when staircase."""
+    p = math.truediv(step, math.cast(decay_steps, step.dtype))
+    return math.floor(p) if staircase else p
+
+
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
     """learning_rate * decay_rate ** (global_step / decay_steps) (floored when staircase)."""
-    _require_step(global_step, "exponential_decay")
-    _positive(decay_steps, "decay_steps", "exponential_decay")
+    _check_decay("exponential_decay", global_step, decay_steps)
     with name_scope(name, "ExponentialDecay"):
         lr, step = lr_and_step(learning_rate, global_step)
-        p = math.truediv(step, math.cast(decay_steps, lr.dtype))
-        if staircase:
-            p = math.floor(p)
+        p = _progress(step, decay_steps, staircase)
         return math.multiply(lr, math.pow(math.cast(decay_rate, lr.dtype), p))
 
 
 def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                        name=None):
     """learning_rate / (1 + decay_rate * global_step / decay_steps) (floored when staircase)."""
-    _require_step(global_step, "inverse_time_decay")
-    _positive(decay_steps, "decay_steps", "inverse_time_decay")
+    _check_decay("inverse_time_decay", global_step, decay_steps)
     with name_scope(name, "InverseTimeDecay"):
         lr, step = lr_and_step(learning_rate, global_step)
-        p = math.truediv(step, math.cast(decay_steps, lr.dtype))
-        if staircase:
-            p = math.floor(p)
+        p = _progress(step, decay_steps, staircase)
         denom = math.add(math.multiply(math.cast(decay_rate, lr.dtype), p), 1)
         return math.truediv(lr, denom)
 
@@ -121,8 +119,7 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
 def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=0.0001,
                      power=1.0, cycle=False, name=None):
     """(lr - end) * (1 - step / decay_steps) ** power + end, with step capped (or cycled)."""
-    _require_step(global_step, "polynomial_decay")
-    _positive(decay_steps, "decay_steps", "polynomial_decay")
+    _check_decay("polynomial_decay", global_step, decay_steps)
     with name_scope(name, "PolynomialDecay"):
         lr, step = lr_and_step(learning_rate, global_step)
         end = math.cast(end_learning_rate, lr.dtype)
@@ -140,8 +137,7 @@ def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=
 
 def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
     """lr * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps)) + alpha)."""
-    _require_step(global_step, "cosine_decay")
-    _positive(decay_steps, "decay_steps", "cosine_decay")
+    _check_decay("cosine_decay", global_step, decay_steps)
     with name_scope(name, "CosineDecay"):
         lr, step = lr_and_step(learning_rate, global_step)
         return math.multiply(lr, cosine_factor(step, math.cast(decay_steps, lr.dtype), alpha))

@@ -368,7 +368,7 @@ def test_absurd_core_tensors_are_refused_before_allocating(build):
 @pytest.mark.parametrize("make, x", [
     (lambda: layers.Dense(10**12), lambda: np.zeros((1, 4), np.float32)),
     (lambda: layers.Embedding(10**12, 8), lambda: np.zeros((1, 4), np.int32)),
-    (lambda: layers.Conv2D(10**9, 3), lambda: np.zeros((1, 4, 4, 1), np.float32)),
+    (lambda: layers.Conv2D(10**12, 3), lambda: np.zeros((1, 4, 4, 1), np.float32)),
     (lambda: layers.LSTM(10**6), lambda: np.zeros((1, 2, 3), np.float32)),
     (lambda: layers.Dense(10**6), lambda: keras.Input((10**7,))),
     (lambda: layers.Dense(4), lambda: keras.Input((10**12,))),

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers_numeric import numeric_grad
 
 import tensorlet as tf
 from tensorlet.keras import activations
@@ -100,16 +101,6 @@ def test_options_and_integer_inputs():
     assert out.dtype == np.float32 and out.tolist() == [0.0, 3.0]
 
 
-def _numeric_grad(fn, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (np.sum(fn(xp)) - np.sum(fn(xm))) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("name", ["mish", "hard_silu", "gelu", "selu", "elu", "softmax"])
 def test_gradients_match_numeric(name):
     x = np.array([[-2.3, -0.7, 0.4], [1.1, 2.9, -4.2]])  # away from kinks
@@ -117,7 +108,7 @@ def test_gradients_match_numeric(name):
     y = activations.get(name)(ph)
     w = np.random.default_rng(0).standard_normal(x.shape)
     (g,) = tf.gradients(tf.reduce_sum(y * w), [ph])
-    expected = _numeric_grad(lambda v: REFERENCE[name](v) * w, x)
+    expected = numeric_grad(lambda v: REFERENCE[name](v) * w, x)
     np.testing.assert_allclose(run(g, {ph: x}), expected, rtol=1e-6, atol=1e-8)
 
 

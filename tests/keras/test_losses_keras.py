@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers_numeric import numeric_grad
 
 import tensorlet as tf
 from tensorlet.keras import backend, losses
@@ -428,16 +429,6 @@ def test_bad_arguments():
         losses.sparse_categorical_crossentropy(np.array(["a", "b", "c", "d"]), PROBS)
 
 
-def _numeric_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("name", ["categorical_crossentropy", "binary_crossentropy", "huber",
                                   "log_cosh", "kl_divergence", "binary_focal_crossentropy",
                                   "sparse_categorical_crossentropy", "cosine_similarity"])
@@ -446,5 +437,5 @@ def test_gradients_match_numeric(name):
     ph = tf.placeholder(tf.float64, y_pred.shape)
     loss = losses.get(name)(y_true, ph)
     (g,) = tf.gradients(tf.reduce_sum(loss), [ph])
-    expected = _numeric_grad(lambda p: reference(y_true, p).sum(), y_pred)
+    expected = numeric_grad(lambda p: reference(y_true, p).sum(), y_pred)
     np.testing.assert_allclose(run(g, {ph: y_pred}), expected, rtol=1e-5, atol=1e-7)

@@ -2,19 +2,10 @@
 here: its attrs hold subgraphs, so it has no standalone registry samples), case, group, tuple."""
 import numpy as np
 import pytest
+from helpers_numeric import numeric_grad
 
 import tensorlet as tf
 from tensorlet.errors import InvalidArgumentError
-
-
-def _numeric_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
-    return g
 
 
 def check_cond_gradient(build, x0, preds=(True, False)):
@@ -28,7 +19,7 @@ def check_cond_gradient(build, x0, preds=(True, False)):
     with tf.Session() as s:
         for pv in preds:
             sym = s.run(g, {x: x0, p: pv})
-            num = _numeric_grad(lambda v, pv=pv: s.run(loss, {x: v, p: pv}), x0.copy())
+            num = numeric_grad(lambda v, pv=pv: s.run(loss, {x: v, p: pv}), x0.copy())
             np.testing.assert_allclose(sym, num, rtol=1e-5, atol=1e-7, err_msg=f"pred={pv}")
 
 

@@ -154,7 +154,8 @@ def test_softmax_gradients_match_numeric():
     x = rng.standard_normal((2, 4))
     w = rng.standard_normal((2, 4))
     for fn in (tf.nn.softmax, tf.nn.log_softmax, lambda t: tf.nn.softmax(t, axis=0)):
-        weighted = lambda t, fn=fn: fn(t) * w
+        def weighted(t, fn=fn):
+            return fn(t) * w
         np.testing.assert_allclose(grad_of(weighted, x), numeric_grad(weighted, x), rtol=1e-6,
                                    atol=1e-8)
 
@@ -247,7 +248,9 @@ def test_moments_values_shapes_and_gradient():
     np.testing.assert_allclose(v, x.var(axis=(0, 2)))
     mean, var = tf.nn.moments(tf.constant(x), axes=[0], keep_dims=True)
     assert var.shape.as_list() == [1, 3, 2]
-    fn = lambda t: tf.nn.moments(t, axes=[0])[1] * np.arange(1.0, 4.0)
+
+    def fn(t):
+        return tf.nn.moments(t, axes=[0])[1] * np.arange(1.0, 4.0)
     np.testing.assert_allclose(grad_of(fn, x[:, :, 0]), numeric_grad(fn, x[:, :, 0]),
                                rtol=1e-6, atol=1e-8)
 
@@ -399,7 +402,9 @@ def test_softmax_xent_gradients_reach_logits_and_labels():
 
 def test_softmax_xent_gradient_exact_for_unnormalised_labels():
     logits, labels = rng.standard_normal((2, 3)), rng.uniform(0, 2, (2, 3))
-    fn = lambda z: tf.nn.softmax_cross_entropy_with_logits_v2(labels, z)
+
+    def fn(z):
+        return tf.nn.softmax_cross_entropy_with_logits_v2(labels, z)
     np.testing.assert_allclose(grad_of(fn, logits), numeric_grad(fn, logits), rtol=1e-6)
 
 

@@ -144,6 +144,8 @@ def test_gradient_op_computes_only_what_is_needed():
     assert gW.op.type == "LSTMSequenceGrad" and len(gW.op.outputs) == 1
     assert gW.op.attrs["grads"] == (False, True, False)  # only the final h carries a gradient
     assert tf.gradients(tf.reduce_sum(y.op.outputs[4]), [xt]) == [None]  # aux: no gradient
+    with tf.Session() as sess:
+        assert sess.run(gW).shape == W.shape
 
 
 def test_grad_op_has_no_gradient_rule():
@@ -249,3 +251,21 @@ def test_numba_is_lazy_and_caches_where_configured(tmp_path):
     env["TENSORLET_CACHE_DIR"] = str(tmp_path)
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
     assert any(p.suffix in (".nbi", ".nbc") for p in (tmp_path / "numba").rglob("*"))
+
+
+def test_eager_gradient_tape_through_lstm():
+    x, W, U, b, _, step = _problem("lstm")
+    with tf.eager_mode():
+        wv = tf.Variable(W.astype(np.float32))
+        with tf.GradientTape() as tape:
+            y, h, c = tf.nn.lstm_sequence(tf.constant(x.astype(np.float32)), wv,
+                                          U.astype(np.float32), b.astype(np.float32))
+            loss = tf.reduce_sum(h * h)
+        g_eager = np.asarray(tape.gradient(loss, wv))
+    wt = tf.constant(W.astype(np.float32))
+    y, h, c = tf.nn.lstm_sequence(tf.constant(x.astype(np.float32)), wt, U.astype(np.float32),
+                                  b.astype(np.float32))
+    with tf.Session() as sess:
+        g_graph = sess.run(tf.gradients(tf.reduce_sum(h * h), [wt])[0])
+    assert g_graph.shape == W.shape
+    np.testing.assert_allclose(g_eager, g_graph, rtol=1e-6, atol=1e-7)

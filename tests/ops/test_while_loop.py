@@ -4,19 +4,10 @@ import collections
 
 import numpy as np
 import pytest
+from helpers_numeric import numeric_grad
 
 import tensorlet as tf
 from tensorlet.errors import InvalidArgumentError
-
-
-def _numeric_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
-    return g
 
 
 def check_loop_gradient(build, x0):
@@ -28,7 +19,7 @@ def check_loop_gradient(build, x0):
     (g,) = tf.gradients(loss, [x])
     with tf.Session() as s:
         sym = s.run(g, {x: x0})
-        num = _numeric_grad(lambda v: s.run(loss, {x: v}), x0.copy())
+        num = numeric_grad(lambda v: s.run(loss, {x: v}), x0.copy())
     np.testing.assert_allclose(sym, num, rtol=1e-5, atol=1e-7)
 
 

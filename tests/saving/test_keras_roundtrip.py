@@ -12,22 +12,15 @@ import pytest
 
 import tensorlet as tf
 from tensorlet import keras
-from tensorlet.keras.saving import registry, weights_h5
+from tensorlet.keras.saving import weights_h5
 
 L = keras.layers
 
 
 @pytest.fixture(autouse=True)
-def _fresh():
+def _fresh(isolated_registry):
     keras.backend.clear_session()
     keras.utils.set_random_seed(3)
-    objects = dict(registry._GLOBAL_CUSTOM_OBJECTS)
-    names = dict(registry._GLOBAL_CUSTOM_NAMES)
-    yield
-    registry._GLOBAL_CUSTOM_OBJECTS.clear()
-    registry._GLOBAL_CUSTOM_OBJECTS.update(objects)
-    registry._GLOBAL_CUSTOM_NAMES.clear()
-    registry._GLOBAL_CUSTOM_NAMES.update(names)
 
 
 RNG = np.random.default_rng(0)

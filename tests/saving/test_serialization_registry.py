@@ -8,15 +8,8 @@ from tensorlet.keras.saving import registry, serialization
 
 
 @pytest.fixture(autouse=True)
-def _clean_state():
+def _clean_state(isolated_registry):
     keras.backend.clear_session()
-    objects = dict(registry._GLOBAL_CUSTOM_OBJECTS)
-    names = dict(registry._GLOBAL_CUSTOM_NAMES)
-    yield
-    registry._GLOBAL_CUSTOM_OBJECTS.clear()
-    registry._GLOBAL_CUSTOM_OBJECTS.update(objects)
-    registry._GLOBAL_CUSTOM_NAMES.clear()
-    registry._GLOBAL_CUSTOM_NAMES.update(names)
 
 
 def test_builtin_objects_serialize_in_keras_format():

@@ -10,9 +10,12 @@ two of its quirks that users' numbers depend on:
   itself becomes `oov_char`.
 """
 
+import json
 import numbers
 
 import numpy as np
+
+from tensorlet.keras.utils.file_utils import get_file
 
 
 def check_options(num_words, skip_top, maxlen, start_char, oov_char, index_from):
@@ -66,3 +69,10 @@ def object_array(sequences):
     for position, sequence in enumerate(sequences):
         array[position] = sequence
     return array
+
+
+def load_word_index(fname, origin, file_hash):
+    """The word -> frequency rank dict of a JSON word index, downloaded on first use."""
+    path = get_file(fname=fname, origin=origin, file_hash=file_hash)
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)

@@ -8,8 +8,6 @@ rebuild NumPy arrays and nothing else, never with `allow_pickle=True`.
 Source: https://ai.stanford.edu/~amaas/data/sentiment/
 """
 
-import json
-
 import numpy as np
 
 from tensorlet.keras.datasets import _word_sequences as words
@@ -86,8 +84,4 @@ def get_word_index(path="imdb_word_index.json"):
 
     Indices in `load_data`'s sequences are these ranks plus `index_from`.
     """
-    path = get_file(
-        fname=path, origin=ORIGIN_FOLDER + "imdb_word_index.json", file_hash=WORD_INDEX_HASH
-    )
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    return words.load_word_index(path, ORIGIN_FOLDER + "imdb_word_index.json", WORD_INDEX_HASH)

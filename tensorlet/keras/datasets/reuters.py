@@ -6,8 +6,6 @@ Same files, origins, hashes, options and results as `keras.datasets.reuters`. Th
 that can rebuild NumPy arrays and nothing else (see `_formats`).
 """
 
-import json
-
 import numpy as np
 
 from tensorlet.keras.datasets import _word_sequences as words
@@ -84,11 +82,7 @@ def get_word_index(path="reuters_word_index.json"):
     Indices in `load_data`'s sequences are these ranks plus `index_from` (3 by
     default: 0 is padding, 1 the start mark, 2 out-of-vocabulary).
     """
-    path = get_file(
-        fname=path, origin=ORIGIN_FOLDER + "reuters_word_index.json", file_hash=WORD_INDEX_HASH
-    )
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    return words.load_word_index(path, ORIGIN_FOLDER + "reuters_word_index.json", WORD_INDEX_HASH)
 
 
 def get_label_names():

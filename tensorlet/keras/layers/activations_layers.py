@@ -3,9 +3,10 @@ each calling `keras.activations` (math exists once) and passing masks through.""
 import numbers
 import warnings
 
-from tensorlet.keras import activations, constraints, initializers, regularizers
+from tensorlet.keras import activations
 from tensorlet.keras.layers.input_spec import InputSpec, batch_none, shape_str
 from tensorlet.keras.layers.layer import Layer
+from tensorlet.keras.layers.layer_args import set_weight_args, weight_args_config, weight_kwargs
 from tensorlet.ops import array as _array
 from tensorlet.ops import math as _math
 from tensorlet.ops import nn as _nn
@@ -95,9 +96,7 @@ class PReLU(_Elementwise):
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
         super().__init__(**kwargs)
-        self.alpha_initializer = initializers.get(alpha_initializer)
-        self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = constraints.get(alpha_constraint)
+        set_weight_args(self, "alpha", alpha_initializer, alpha_regularizer, alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         else:
@@ -132,9 +131,7 @@ class PReLU(_Elementwise):
             else:
                 param_shape.append(int(input_shape[axis]))
         self.alpha = self.add_weight(shape=param_shape, name="alpha",
-                                     initializer=self.alpha_initializer,
-                                     regularizer=self.alpha_regularizer,
-                                     constraint=self.alpha_constraint)
+                                     **weight_kwargs(self, "alpha"))
         axes = {i: input_shape[i] for i in range(1, rank) if i not in shared}
         self.input_spec = InputSpec(ndim=rank, axes=axes)
 
@@ -142,15 +139,8 @@ class PReLU(_Elementwise):
         return _nn.relu(inputs) - self.alpha * _nn.relu(-inputs)
 
     def get_config(self):
-        return {**super().get_config(),
-                "alpha_initializer": initializers.serialize(self.alpha_initializer),
-                "alpha_regularizer": _maybe(regularizers.serialize, self.alpha_regularizer),
-                "alpha_constraint": _maybe(constraints.serialize, self.alpha_constraint),
+        return {**super().get_config(), **weight_args_config(self, "alpha"),
                 "shared_axes": self.shared_axes}
-
-
-def _maybe(fn, obj):
-    return None if obj is None else fn(obj)
 
 
 class Softmax(_Elementwise):

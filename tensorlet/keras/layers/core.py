@@ -1,19 +1,19 @@
 """Core layers: Dense, Activation, Dropout, Flatten (each a few core ops)."""
 import numbers
 
-from tensorlet.keras import activations, backend, constraints, initializers, regularizers
+from tensorlet.keras import activations, backend
 from tensorlet.keras.layers.input_spec import InputSpec
 from tensorlet.keras.layers.layer import Layer
+from tensorlet.keras.layers.layer_args import (
+    op_seed,
+    positive_int,
+    set_weight_args,
+    weight_args_config,
+    weight_kwargs,
+)
 from tensorlet.ops import array as _array
 from tensorlet.ops import math as _math
 from tensorlet.ops import nn as _nn
-
-
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"Received an invalid value for `{what}`, expected a positive "
-                         f"integer. Received: {what}={value!r}")
-    return int(value)
 
 
 class Dense(Layer):
@@ -23,17 +23,13 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  **kwargs):
-        units = _positive_int(units, "units")
+        units = positive_int(units, "units")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -43,15 +39,11 @@ class Dense(Layer):
             raise ValueError(f"Layer '{self.name}' needs the last axis of its input to be known "
                              f"to create its kernel; received input shape {input_shape}.")
         self.kernel = self.add_weight(name="kernel", shape=(last, self.units),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+                                      **weight_kwargs(self, "kernel"))
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.units,),
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+                                        **weight_kwargs(self, "bias"))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: last})
 
     def call(self, inputs, training=None):
@@ -70,16 +62,7 @@ class Dense(Layer):
                 "units": self.units,
                 "activation": activations.serialize(self.activation),
                 "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": _maybe(regularizers.serialize, self.kernel_regularizer),
-                "bias_regularizer": _maybe(regularizers.serialize, self.bias_regularizer),
-                "kernel_constraint": _maybe(constraints.serialize, self.kernel_constraint),
-                "bias_constraint": _maybe(constraints.serialize, self.bias_constraint)}
-
-
-def _maybe(fn, obj):
-    return None if obj is None else fn(obj)
+                **weight_args_config(self, "kernel", "bias")}
 
 
 class Activation(Layer):
@@ -109,13 +92,10 @@ class Dropout(Layer):
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate <= 1:
             raise ValueError(f"Invalid value received for argument `rate`. Expected a float "
                              f"value between 0 and 1. Received: rate={rate!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise ValueError(f"Argument `seed` must be an integer or None. Received: {seed!r}")
+        self._op_seed = op_seed(seed)
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
-        # Unseeded: draw one from Python's `random`, so set_random_seed makes it repeatable.
-        self._op_seed = seed if seed is not None else backend.make_default_seed()
         self.supports_masking = True
 
     def call(self, inputs, training=False):

@@ -35,6 +35,17 @@ class _Merge(Layer):
     def _what(self):
         return f"Layer '{self.name}' ({type(self).__name__})"
 
+    def _input_list(self, inputs):
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(f"{self._what()} should be called on a list of inputs. "
+                             f"Received: inputs={inputs!r:.100} (not a list of tensors)")
+        return list(inputs)
+
+    def _check_mask_list(self, inputs, mask):
+        if not isinstance(mask, (list, tuple)) or len(mask) != len(inputs):
+            raise ValueError(f"{self._what()}: `mask` should be a list with one entry per "
+                             f"input. Received: mask={mask!r:.100}")
+
     def _check_list(self, input_shape):
         """The input shapes as a list of tuples (None for unknown rank), checked for count."""
         if not isinstance(input_shape, (list, tuple)) or not input_shape or not all(
@@ -88,10 +99,7 @@ class _Merge(Layer):
         return (batches.pop() if batches else None,) + inner
 
     def call(self, inputs, mask=None):
-        if not isinstance(inputs, (list, tuple)):
-            raise ValueError(f"{self._what()} should be called on a list of inputs. "
-                             f"Received: inputs={inputs!r:.100} (not a list of tensors)")
-        inputs = list(inputs)
+        inputs = self._input_list(inputs)
         ranks = [x.shape.ndims for x in inputs]
         if None not in ranks and len(set(ranks)) > 1:
             # Lower-rank inputs get size-1 axes after the batch axis (Keras's rule); their
@@ -112,9 +120,7 @@ class _Merge(Layer):
     def compute_mask(self, inputs, mask=None):
         if mask is None:
             return None
-        if not isinstance(mask, (list, tuple)) or len(mask) != len(inputs):
-            raise ValueError(f"{self._what()}: `mask` should be a list with one entry per "
-                             f"input. Received: mask={mask!r:.100}")
+        self._check_mask_list(inputs, mask)
         if any(m is None for m in mask):
             return None
         out = mask[0]
@@ -150,14 +156,18 @@ def _masked_or_merge(op, inputs, masks):
     return output
 
 
+def _sum(inputs):
+    out = inputs[0]
+    for x in inputs[1:]:
+        out = _math.add(out, x)
+    return out
+
+
 class Add(_Merge):
     """Elementwise sum of the inputs."""
 
     def _merge(self, inputs, masks):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = _math.add(out, x)
-        return out
+        return _sum(inputs)
 
 
 class Subtract(_Merge):
@@ -195,10 +205,7 @@ class Average(_Merge):
     """Elementwise mean of the inputs."""
 
     def _merge(self, inputs, masks):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = _math.add(out, x)
-        return out / len(inputs)
+        return _sum(inputs) / len(inputs)
 
 
 class Maximum(_Merge):
@@ -265,10 +272,7 @@ class Concatenate(_Merge):
         return tuple(out)
 
     def call(self, inputs, mask=None):
-        if not isinstance(inputs, (list, tuple)):
-            raise ValueError(f"{self._what()} should be called on a list of inputs. "
-                             f"Received: inputs={inputs!r:.100} (not a list of tensors)")
-        inputs = list(inputs)
+        inputs = self._input_list(inputs)
         if len({x.dtype for x in inputs}) > 1:
             inputs = [_math.cast(x, self.compute_dtype) for x in inputs]
         return _array.concat(inputs, axis=self.axis)
@@ -276,9 +280,7 @@ class Concatenate(_Merge):
     def compute_mask(self, inputs, mask=None):
         if mask is None:
             return None
-        if not isinstance(mask, (list, tuple)) or len(mask) != len(inputs):
-            raise ValueError(f"{self._what()}: `mask` should be a list with one entry per "
-                             f"input. Received: mask={mask!r:.100}")
+        self._check_mask_list(inputs, mask)
         if all(m is None for m in mask):
             return None
         full = [_array.ones_like(x, dtype="bool") if m is None else _full_mask(m, x)
@@ -428,34 +430,21 @@ def _batch_dot(x, y, a1, a2):
     return out
 
 
-def add(inputs, **kwargs):
-    """Functional form of `Add`: `add([a, b])`."""
-    return Add(**kwargs)(inputs)
+def _functional_form(cls):
+    """`name(inputs, **kwargs)`: makes a `cls` layer from kwargs and calls it on `inputs`."""
+    def merge(inputs, **kwargs):
+        return cls(**kwargs)(inputs)
+    merge.__name__ = merge.__qualname__ = cls.__name__.lower()
+    merge.__doc__ = f"Functional form of `{cls.__name__}`: `{merge.__name__}([a, b, ...])`."
+    return merge
 
 
-def subtract(inputs, **kwargs):
-    """Functional form of `Subtract`: `subtract([a, b])` is a - b."""
-    return Subtract(**kwargs)(inputs)
-
-
-def multiply(inputs, **kwargs):
-    """Functional form of `Multiply`."""
-    return Multiply(**kwargs)(inputs)
-
-
-def average(inputs, **kwargs):
-    """Functional form of `Average`."""
-    return Average(**kwargs)(inputs)
-
-
-def maximum(inputs, **kwargs):
-    """Functional form of `Maximum`."""
-    return Maximum(**kwargs)(inputs)
-
-
-def minimum(inputs, **kwargs):
-    """Functional form of `Minimum`."""
-    return Minimum(**kwargs)(inputs)
+add = _functional_form(Add)
+subtract = _functional_form(Subtract)  # subtract([a, b]) is a - b
+multiply = _functional_form(Multiply)
+average = _functional_form(Average)
+maximum = _functional_form(Maximum)
+minimum = _functional_form(Minimum)
 
 
 def concatenate(inputs, axis=-1, **kwargs):

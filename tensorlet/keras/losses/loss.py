@@ -143,18 +143,13 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
-        config = super().get_config()
-        config["fn"] = _identifiers.serialize_object(self.fn, "keras.losses")
-        config.update(self._fn_kwargs)
-        return config
+        return _identifiers.fn_wrapper_config(super().get_config(), self.fn, self._fn_kwargs,
+                                              "keras.losses")
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if "fn" in config:
-            from tensorlet.keras.losses import deserialize
-            config["fn"] = deserialize(config["fn"])
-        return cls(**config)
+        from tensorlet.keras.losses import deserialize
+        return cls(**_identifiers.resolve_fn(config, deserialize))
 
     def __repr__(self):
         return f"<LossFunctionWrapper({getattr(self.fn, '__name__', self.fn)}, " \

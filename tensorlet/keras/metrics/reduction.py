@@ -90,15 +90,10 @@ class MeanMetricWrapper(Mean):
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
-        config = super().get_config()
-        config["fn"] = _identifiers.serialize_object(self._fn, "keras.metrics")
-        config.update(self._fn_kwargs)
-        return config
+        return _identifiers.fn_wrapper_config(super().get_config(), self._fn, self._fn_kwargs,
+                                              "keras.metrics")
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if "fn" in config:
-            from tensorlet.keras.metrics import deserialize
-            config["fn"] = deserialize(config["fn"])
-        return cls(**config)
+        from tensorlet.keras.metrics import deserialize
+        return cls(**_identifiers.resolve_fn(config, deserialize))

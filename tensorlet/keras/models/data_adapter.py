@@ -15,10 +15,14 @@ import numpy as np
 from tensorlet.keras.layers.input_spec import shape_str
 
 
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
+
+
 def warn_user(message, category=UserWarning):
-    """`warnings.warn` attributed to the user's line (the first frame outside tensorlet)."""
+    """`warnings.warn` attributed to the user's line (the first frame outside the tensorlet
+    package; a user's own folder may well be called 'tensorlet' too)."""
     frame, level = sys._getframe(1), 1
-    while frame is not None and os.sep + "tensorlet" + os.sep in frame.f_code.co_filename:
+    while frame is not None and frame.f_code.co_filename.startswith(_PKG_DIR):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level + 1)
 

@@ -1,18 +1,15 @@
 """keras.optimizers.Adamax and Nadam: the infinity-norm and the Nesterov variants of Adam."""
 from tensorlet.ops import math
 
-from .base import Optimizer, hyper
+from .adam import AdamLike
 
 
-class Adamax(Optimizer):
+class Adamax(AdamLike):
     """m = b1*m + (1-b1)*g; u = max(b2*u, |g|); w -= lr / (1 - b1^t) * m / (u + epsilon)."""
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  name="adamax", **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = hyper("Adamax", "beta_1", beta_1, low=0, high=1)
-        self.beta_2 = hyper("Adamax", "beta_2", beta_2, low=0, high=1)
-        self.epsilon = hyper("Adamax", "epsilon", epsilon, low=0)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, name, **kwargs)
 
     def build(self, var_list):
         if self.built:
@@ -30,30 +27,19 @@ class Adamax(Optimizer):
                             (self._cast(learning_rate, dt), b1p, b1, self._cast(self.beta_2, dt),
                              self._cast(self.epsilon, dt)))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
-
-
-class Nadam(Optimizer):
+class Nadam(AdamLike):
     """Adam with Nesterov momentum (Dozat) and the 0.96-decaying momentum schedule of Keras:
     u_t = b1 * (1 - 0.5 * 0.96^t), with the running product of the u_t kept in a variable."""
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  name="nadam", **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = hyper("Nadam", "beta_1", beta_1, low=0, high=1)
-        self.beta_2 = hyper("Nadam", "beta_2", beta_2, low=0, high=1)
-        self.epsilon = hyper("Nadam", "epsilon", epsilon, low=0)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, name, **kwargs)
 
     def build(self, var_list):
         if self.built:
             return
         super().build(var_list)
-        # Interleaved per variable (m, v, m, v, ...), in Keras 3's order (saved files).
-        self._momentums, self._velocities = self.add_optimizer_variables(
-            var_list, ["momentum", "velocity"])
+        self._add_moments(var_list)
         self._u_product = self.add_variable((), initializer="ones", dtype=var_list[0].dtype,
                                             name="u_product")
 
@@ -92,8 +78,3 @@ class Nadam(Optimizer):
                    self._cast(self.beta_2, dt), self._cast(self.epsilon, dt))
         return self._update("ApplyNadam", gradient, variable,
                             (self._momentums[i], self._velocities[i]), scalars)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config

@@ -28,24 +28,29 @@ def _positive_steps(value, arg="decay_steps"):
 class LearningRateSchedule:
     """Base class: `__call__(step)` returns the learning rate at `step` (a scalar tensor)."""
 
+    _FIELDS = ()  # a built-in schedule's constructor arguments, in Keras's get_config order
+
     def __call__(self, step):
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
                                   "override `__call__(self, step)`.")
 
     def get_config(self):
-        raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
-                                  "override `get_config()` in order to be serializable.")
+        if not self._FIELDS:
+            raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
+                                      "override `get_config()` in order to be serializable.")
+        return {field: getattr(self, field) for field in self._FIELDS}
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """initial_learning_rate * decay_rate ** (step / decay_steps), floored when staircase."""
+class _RateDecay(LearningRateSchedule):
+    """ExponentialDecay and InverseTimeDecay: the same arguments, each its tf.train rule."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
+    _FIELDS = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
         _positive_steps(decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -54,17 +59,34 @@ class ExponentialDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step):
-        return _tf.exponential_decay(self.initial_learning_rate, step, self.decay_steps,
-                                     self.decay_rate, self.staircase, name=self.name)
+        return self._rule(self.initial_learning_rate, step, self.decay_steps, self.decay_rate,
+                          self.staircase, name=self.name)
 
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+
+class ExponentialDecay(_RateDecay):
+    """initial_learning_rate * decay_rate ** (step / decay_steps), floored when staircase."""
+
+    _rule = staticmethod(_tf.exponential_decay)
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="ExponentialDecay"):
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
+
+
+class InverseTimeDecay(_RateDecay):
+    """initial_learning_rate / (1 + decay_rate * step / decay_steps), floored when staircase."""
+
+    _rule = staticmethod(_tf.inverse_time_decay)
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="InverseTimeDecay"):
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
     """values[i] on the i-th interval of `boundaries` (each interval closed on the right)."""
+
+    _FIELDS = ("boundaries", "values", "name")
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
@@ -79,12 +101,12 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def __call__(self, step):
         return _tf.piecewise_constant(step, self.boundaries, self.values, name=self.name)
 
-    def get_config(self):
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
-
 
 class PolynomialDecay(LearningRateSchedule):
     """(initial - end) * (1 - step / decay_steps) ** power + end, capped or cycled."""
+
+    _FIELDS = ("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle",
+               "name")
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name="PolynomialDecay"):
@@ -101,36 +123,12 @@ class PolynomialDecay(LearningRateSchedule):
                                     self.end_learning_rate, self.power, self.cycle,
                                     name=self.name)
 
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
-                "power": self.power, "cycle": self.cycle, "name": self.name}
-
-
-class InverseTimeDecay(LearningRateSchedule):
-    """initial_learning_rate / (1 + decay_rate * step / decay_steps), floored when staircase."""
-
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay"):
-        _positive_steps(decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
-    def __call__(self, step):
-        return _tf.inverse_time_decay(self.initial_learning_rate, step, self.decay_steps,
-                                      self.decay_rate, self.staircase, name=self.name)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
-
 
 class CosineDecay(LearningRateSchedule):
     """Optional linear warmup to `warmup_target`, then cosine decay to alpha times the peak."""
+
+    _FIELDS = ("initial_learning_rate", "decay_steps", "alpha", "name", "warmup_target",
+               "warmup_steps")
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
@@ -160,11 +158,6 @@ class CosineDecay(LearningRateSchedule):
             decayed = math.multiply(
                 target, _tf.cosine_factor(math.subtract(step, warm), steps, self.alpha))
             return math.where(math.less(step, warm), warmup, decayed)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
-                "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
 
 
 _OBJECTS = {c.__name__: c for c in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,

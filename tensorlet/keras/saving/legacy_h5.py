@@ -161,15 +161,8 @@ def _check(lg, names, variables, where, source):
     """[(variable, dataset)] after checking count, safety and shapes; or a problem string."""
     if len(names) != len(variables):
         return (f"{where} expects {len(variables)} weight(s), the file holds {len(names)}")
-    pairs, problems = [], []
-    for name, v in zip(names, variables):
-        parent, key = _hard_get(lg, name, source)
-        ds, problem = weights_h5.checked_dataset(parent, key, f"{source}:{lg.name}",
-                                                 v.shape.as_list())
-        if problem:
-            problems.append(f"{where} weight '{getattr(v, 'path', v.name)}': {problem}")
-        pairs.append((v, ds))
-    return weights_h5.summarize(problems) if problems else pairs
+    entries = [(v, *_hard_get(lg, name, source)) for name, v in zip(names, variables)]
+    return weights_h5.checked_pairs(entries, f"{source}:{lg.name}", f"{where} weight")
 
 
 def load_weights(model, f, source, by_name=False, skip_mismatch=False):
@@ -183,18 +176,8 @@ def load_weights(model, f, source, by_name=False, skip_mismatch=False):
         plans = _plan_by_name(model, group, file_layers, source)
     else:
         plans = _plan_in_order(model, group, file_layers, source)
-    pairs, errors = [], []
-    for where, result in plans:
-        if isinstance(result, str):
-            if skip_mismatch:
-                warnings.warn(f"Skipping loading weights for {where}: {result}.", stacklevel=3)
-            else:
-                errors.append(result)
-        else:
-            pairs.extend(result)
-    if errors:
-        raise ValueError(f"Cannot load weights from {source} into model '{model.name}':\n  "
-                         + "\n  ".join(errors))
+    pairs = weights_h5.loadable_pairs([(where, result, False) for where, result in plans],
+                                      model, source, skip_mismatch)
     backend.batch_set_value([(v, ds[()]) for v, ds in pairs])
 
 

@@ -132,21 +132,43 @@ def _plan(h5file, entries, source):
             out.append((obj, f"{_describe(obj)} expected {len(variables)} variables ({names}), "
                              f"but {where} holds {len(keys)}"))
             continue
-        pairs, problems = [], []
-        for i, v in enumerate(variables):
-            ds, problem = checked_dataset(group, str(i), where, v.shape.as_list())
-            if problem:
-                problems.append(f"{_describe(obj)} variable "
-                                f"'{getattr(v, 'path', v.name)}': {problem}")
-            pairs.append((v, ds))
-        out.append((obj, summarize(problems) if problems else pairs))
+        entries = [(v, group, str(i)) for i, v in enumerate(variables)]
+        out.append((obj, checked_pairs(entries, where, f"{_describe(obj)} variable")))
     return out
 
 
-def summarize(problems, shown=4):
-    """The first few problems, and how many more there are."""
-    more = len(problems) - shown
-    return "; ".join(problems[:shown]) + (f"; and {more} more" if more > 0 else "")
+def checked_pairs(entries, where, owner):
+    """[(variable, dataset)] for `entries` [(variable, parent group, key)] when every dataset
+    is safe and has its variable's shape; else one message with the first few problems."""
+    pairs, problems = [], []
+    for v, parent, key in entries:
+        ds, problem = checked_dataset(parent, key, where, v.shape.as_list())
+        if problem:
+            problems.append(f"{owner} '{getattr(v, 'path', v.name)}': {problem}")
+        pairs.append((v, ds))
+    if not problems:
+        return pairs
+    more = len(problems) - 4
+    return "; ".join(problems[:4]) + (f"; and {more} more" if more > 0 else "")
+
+
+def loadable_pairs(plan, model, source, skip_mismatch):
+    """The (variable, dataset) pairs of a plan [(what, pairs or problem, optional)]: a problem
+    is skipped with a warning when its entry is optional (an optimizer) or `skip_mismatch`;
+    any other raises one ValueError listing them all, before anything is assigned."""
+    pairs, errors = [], []
+    for what, result, optional in plan:
+        if not isinstance(result, str):
+            pairs.extend(result)
+        elif optional or skip_mismatch:
+            action = "variable loading" if optional else "loading weights"
+            warnings.warn(f"Skipping {action} for {what}: {result}.", stacklevel=4)
+        else:
+            errors.append(result)
+    if errors:
+        raise ValueError(f"Cannot load weights from {source} into model '{model.name}':\n  "
+                         + "\n  ".join(errors))
+    return pairs
 
 
 def read_weights(model, h5file, source, skip_mismatch=False):
@@ -159,27 +181,11 @@ def read_weights(model, h5file, source, skip_mismatch=False):
     if opt_group is not None and len(opt_group.keys()) > 2:
         build_optimizer(model)
     entries = layout.saveables(model)
-    plan = _plan(h5file, entries, source)
-    errors = []
-    pairs = []
-    for obj, result in plan:
-        if isinstance(result, str):
-            if isinstance(obj, Optimizer):
-                warnings.warn(f"Skipping variable loading for {_describe(obj)}: {result}.",
-                              stacklevel=3)
-            elif skip_mismatch:
-                warnings.warn(f"Skipping loading weights for {_describe(obj)}: {result}.",
-                              stacklevel=3)
-            else:
-                errors.append(result)
-        else:
-            pairs.extend(result)
-    if errors:
-        raise ValueError(f"Cannot load weights from {source} into model '{model.name}':\n  "
-                         + "\n  ".join(errors))
+    plan = [(_describe(obj), result, isinstance(obj, Optimizer))
+            for obj, result in _plan(h5file, entries, source)]
+    pairs = loadable_pairs(plan, model, source, skip_mismatch)
     _warn_unused(h5file, entries, model, source)
-    values = [(v, ds[()]) for v, ds in pairs]
-    backend.batch_set_value(values)
+    backend.batch_set_value([(v, ds[()]) for v, ds in pairs])
 
 
 def _warn_unused(h5file, entries, model, source):
