@@ -76,24 +76,24 @@ def test_inference_plan_and_first_layer_without_input_gradient(numba, monkeypatc
     gw, gb = tf.gradients(tf.reduce_sum(y), [w, b])
     xv = rng.standard_normal((3, 10, 10, 2)).astype(np.float32)
     init = tf.global_variables_initializer()
-    for fuse in (False, True):
+
+    def run(fuse):
         monkeypatch.setenv("TENSORLET_DISABLE_PASSES", "" if fuse else "fuse")
         with tf.Session() as sess:
             sess.run(init)
             yv = sess.run(y, {x: xv})
             inference = _plan_types(sess)
-            gv = sess.run([gw, gb], {x: xv})
-            types = _plan_types(sess)
-        if fuse:
-            assert "PatchConvBiasReluMaxPool" in inference
-            assert "PatchConvBiasReluMaxPoolGrad" not in inference
-            assert "PatchConvBiasReluMaxPoolGrad" in types
-            assert "PoolOrderedPatchesGrad" not in types  # no input gradient was asked for
-            np.testing.assert_allclose(yv, ref_y, rtol=1e-5, atol=1e-5)
-            for a, e in zip(gv, ref_g):
-                np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4)
-        else:
-            ref_y, ref_g = yv, gv
+            return yv, sess.run([gw, gb], {x: xv}), inference, _plan_types(sess)
+
+    ref_y, ref_g, _, _ = run(False)
+    yv, gv, inference, types = run(True)
+    assert "PatchConvBiasReluMaxPool" in inference
+    assert "PatchConvBiasReluMaxPoolGrad" not in inference
+    assert "PatchConvBiasReluMaxPoolGrad" in types
+    assert "PoolOrderedPatchesGrad" not in types  # no input gradient was asked for
+    np.testing.assert_allclose(yv, ref_y, rtol=1e-5, atol=1e-5)
+    for a, e in zip(gv, ref_g):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("variant", ["NCHW", "SAME pool", "overlapping pool", "groups",

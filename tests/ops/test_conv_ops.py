@@ -243,7 +243,8 @@ def test_channel_mismatch():
 
 
 def test_wrong_rank():
-    with pytest.raises(ValueError, match=r"Conv2D.*input must be 4-D \(NHWC.*got shape \(5, 5, 1\)"):
+    with pytest.raises(ValueError,
+                       match=r"Conv2D.*input must be 4-D \(NHWC.*got shape \(5, 5, 1\)"):
         tf.nn.conv2d(np.ones((5, 5, 1), np.float32), np.ones((3, 3, 1, 1), np.float32), 1,
                      "SAME")
     with pytest.raises(ValueError, match="filter must be 4-D"):
