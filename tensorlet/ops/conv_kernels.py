@@ -10,24 +10,18 @@ numba missing, selects the NumPy versions; both give the same numbers.
   self-overlapping strided view of dxp: one kernel offset at a time (each offset slice is
   overlap-free), or element by element in numba.
 """
-import os
 import types
 
 import numpy as np
+
+from tensorlet.runtime.jit import compiled, njit, numba_enabled
 
 _COMPILED = {}
 
 
 def _numba_kernels():
     """The compiled kernels, or None when numba is unavailable or disabled."""
-    if os.environ.get("TENSORLET_DISABLE_NUMBA") == "1":
-        return None
-    if "k" not in _COMPILED:
-        try:
-            _COMPILED["k"] = _build()
-        except ImportError:
-            _COMPILED["k"] = None
-    return _COMPILED["k"]
+    return compiled(_build, _COMPILED) if numba_enabled() else None
 
 
 # -- NumPy versions -------------------------------------------------------------------------------
@@ -100,20 +94,8 @@ def col2im_add(dxp, d, target, attrs):
 # -- numba versions -------------------------------------------------------------------------------
 
 
-def _cache_dir():
-    d = os.environ.get("TENSORLET_CACHE_DIR")
-    return os.path.join(d, "numba") if d else os.path.join(
-        os.path.expanduser("~"), ".cache", "tensorlet", "numba")
-
-
 def _build():
-    if not os.environ.get("NUMBA_CACHE_DIR"):
-        os.environ["NUMBA_CACHE_DIR"] = _cache_dir()
-    import numba
-    from numba.core import config
-    if not config.CACHE_DIR:  # numba was imported before the variable was set
-        config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
-    jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+    jit = njit()
 
     @jit
     def block_max_bias_relu(z, b, y, idx):

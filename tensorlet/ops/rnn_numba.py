@@ -9,42 +9,23 @@ blocks arrive holding tanh(pre/2) for the sigmoid gates (sigmoid(x) = tanh(x/2)/
 (`error_model='numpy'` keeps divisions vectorisable) and cached on disk in NUMBA_CACHE_DIR,
 else TENSORLET_CACHE_DIR, else ~/.cache/tensorlet/numba.
 """
-import os
+from tensorlet.runtime.jit import compiled, njit, numba_enabled
 
 _KERNELS = {}
 
 
 def use_numba():
     """Whether the compiled kernels may be used (numba importable, not disabled by the user)."""
-    if os.environ.get("TENSORLET_DISABLE_NUMBA") == "1":
-        return False
-    return kernels() is not None
+    return numba_enabled() and kernels() is not None
 
 
 def kernels():
     """The namespace of compiled kernels, or None when numba is missing."""
-    if "k" not in _KERNELS:
-        try:
-            _KERNELS["k"] = _build()
-        except ImportError:
-            _KERNELS["k"] = None
-    return _KERNELS["k"]
-
-
-def _cache_dir():
-    d = os.environ.get("TENSORLET_CACHE_DIR")
-    return os.path.join(d, "numba") if d else os.path.join(
-        os.path.expanduser("~"), ".cache", "tensorlet", "numba")
+    return compiled(_build, _KERNELS)
 
 
 def _build():
-    if not os.environ.get("NUMBA_CACHE_DIR"):
-        os.environ["NUMBA_CACHE_DIR"] = _cache_dir()
-    import numba
-    from numba.core import config
-    if not config.CACHE_DIR:  # numba was imported before the variable was set
-        config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
-    jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+    jit = njit()
 
     # Constants are typed like the arrays (a.dtype.type) so float32 stays float32; each inner
     # loop touches few arrays so that LLVM vectorises it.

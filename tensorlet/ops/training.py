@@ -11,7 +11,6 @@ op live packed in flat buffers, so the rule runs once for all of them (see `_Pac
 
 Readers of `ctx.vars` must copy what they keep: these ops change the stored arrays in place.
 """
-import os
 import sys
 import threading
 import weakref
@@ -19,6 +18,7 @@ import weakref
 import numpy as np
 
 from tensorlet.framework.errors import InvalidArgumentError
+from tensorlet.runtime.jit import njit, numba_enabled
 
 from .base import as_tensor, declare
 
@@ -56,10 +56,6 @@ def _root(a):
     return a
 
 
-def _use_numba():
-    return os.environ.get("TENSORLET_DISABLE_NUMBA") != "1"
-
-
 # -- Update rules (NumPy), each written once ----------------------------------------------------
 # Signature: fn(w, g, *slots, *scalars, **flags); every array is updated in place.
 
@@ -92,7 +88,7 @@ def _momentum(w, g, accum, alpha, beta, momentum, use_nesterov=False):
 def _adam_prep(lr, beta1_power, beta2_power, b1, b2, eps, **flags):
     """Once per op run: the step size with the bias correction folded in, and the kernel."""
     alpha = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
-    return alpha, b1, 1 - b1, 1 - b2, eps, _fast("adam") if _use_numba() else None
+    return alpha, b1, 1 - b1, 1 - b2, eps, _fast("adam") if numba_enabled() else None
 
 
 def _adam(w, g, m, v, *rest, amsgrad=False, use_nesterov=False):
@@ -290,9 +286,7 @@ def _fast(name):
 
 
 def _build_adam():
-    import numba
-
-    @numba.njit(cache=True, error_model="numpy")
+    @njit()
     def adam(w, g, m, v, vhat, alpha, b1, omb1, omb2, eps, amsgrad, nesterov):
         for i in range(w.size):
             gi = g[i]

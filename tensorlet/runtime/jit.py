@@ -1,0 +1,37 @@
+"""numba, the one way: imported lazily, serial kernels, `error_model='numpy'` (divisions stay
+vectorisable), cached on disk in NUMBA_CACHE_DIR, else TENSORLET_CACHE_DIR/numba, else
+~/.cache/tensorlet/numba. TENSORLET_DISABLE_NUMBA=1 makes every fused kernel use its NumPy
+fallback (the tests run both paths)."""
+import os
+
+
+def numba_enabled():
+    """Whether compiled kernels may be used (the user has not disabled them)."""
+    return os.environ.get("TENSORLET_DISABLE_NUMBA") != "1"
+
+
+def cache_dir():
+    d = os.environ.get("TENSORLET_CACHE_DIR")
+    return os.path.join(d, "numba") if d else os.path.join(
+        os.path.expanduser("~"), ".cache", "tensorlet", "numba")
+
+
+def njit():
+    """The numba decorator with tensorlet's settings; ImportError when numba is missing."""
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        os.environ["NUMBA_CACHE_DIR"] = cache_dir()
+    import numba
+    from numba.core import config
+    if not config.CACHE_DIR:  # numba was imported before the variable was set
+        config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+    return numba.njit(cache=True, error_model="numpy", nogil=True)
+
+
+def compiled(build, memo):
+    """`build()`'s kernels, built once and kept in `memo`; None when numba is missing."""
+    if "k" not in memo:
+        try:
+            memo["k"] = build()
+        except ImportError:
+            memo["k"] = None
+    return memo["k"]
