@@ -447,9 +447,18 @@ def _dropout_mask_kernel(ctx, attrs, x, rate):
     if any(d != 1 and d != xd for d, xd in zip(dims, x.shape)):
         raise InvalidArgumentError(f"noise_shape {list(dims)} does not broadcast to x "
                                    f"{list(x.shape)}")
-    work = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
-    u = ctx.rng_for(attrs).random(dims, dtype=work)
-    mask = (u >= work.type(r)).astype(x.dtype)
+    rng = ctx.rng_for(attrs)
+    threshold = r * 256
+    if threshold == int(threshold):
+        # rate is a multiple of 1/256 (0.5, 0.25, ...): uniform random bytes against an exact
+        # threshold keep each element with probability 1 - rate, several times cheaper than
+        # float uniforms (PERF-NOTES.md).
+        u = np.frombuffer(rng.bytes(int(np.prod(dims))), np.uint8).reshape(dims)
+        mask = (u >= int(threshold)).astype(x.dtype)
+    else:
+        work = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+        u = rng.random(dims, dtype=work)
+        mask = (u >= work.type(r)).astype(x.dtype)
     mask *= x.dtype.type(1) / (x.dtype.type(1) - x.dtype.type(r))
     return mask
 

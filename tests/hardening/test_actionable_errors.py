@@ -19,7 +19,7 @@ from tensorlet.errors import InvalidArgumentError
 from tensorlet.keras import layers
 
 PKG = os.path.dirname(os.path.abspath(tf.__file__)) + os.sep
-REPO = os.path.dirname(os.path.dirname(PKG.rstrip(os.sep)))
+REPO = os.path.dirname(PKG.rstrip(os.sep))
 
 
 @pytest.fixture(autouse=True)
