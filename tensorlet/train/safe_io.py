@@ -128,16 +128,21 @@ def read_member(archive, name, path, limit=MAX_MEMBER_BYTES):
     return data
 
 
+def read_npy_header(stream):
+    """(shape, fortran_order, dtype) of a `.npy` stream of format 1, 2 or 3 (3 differs from 2
+    only in the header's text encoding); ValueError for another version."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)
+    if version in ((2, 0), (3, 0)):
+        return np.lib.format.read_array_header_2_0(stream)
+    raise ValueError(f"unsupported .npy version {version}")
+
+
 def npy_header(stream, where):
     """(shape, dtype, fortran_order) read from a `.npy` stream, validated."""
     try:
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-        else:
-            raise ValueError(f"unsupported .npy version {version}")
+        shape, fortran, dtype = read_npy_header(stream)
     except (ValueError, EOFError, SyntaxError, TypeError) as e:
         raise CorruptFileError(f"{where}: not a valid .npy array ({e}).") from None
     if dtype.hasobject:

@@ -25,6 +25,8 @@ import zipfile
 
 import numpy as np
 
+from tensorlet.train.safe_io import read_npy_header
+
 _RECONSTRUCT = np.empty(0).__reduce__()[0]
 _ALLOWED_GLOBALS = {
     ("numpy", "ndarray"): np.ndarray,
@@ -91,15 +93,7 @@ def load_npz(path):
 
 def _read_npy(stream):
     """Reads one `.npy` stream; object arrays go through `RestrictedUnpickler`."""
-    version = np.lib.format.read_magic(stream)
-    if version == (1, 0):
-        _, _, dtype = np.lib.format.read_array_header_1_0(stream)
-    elif version in ((2, 0), (3, 0)):
-        # Format 3.0 differs from 2.0 only in encoding the header as UTF-8 rather
-        # than latin-1, which does not matter for the ASCII headers NumPy writes.
-        _, _, dtype = np.lib.format.read_array_header_2_0(stream)
-    else:
-        raise ValueError(f"Unsupported .npy format version {version}.")
+    _, _, dtype = read_npy_header(stream)
     if not dtype.hasobject:
         stream.seek(0)
         return np.lib.format.read_array(stream, allow_pickle=False)

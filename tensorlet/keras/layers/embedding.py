@@ -1,17 +1,11 @@
 """Embedding (token ids -> vectors, optional padding mask) and Masking (skip time steps whose
 features all equal `mask_value`), as Keras 3."""
-import numbers
 
 import tensorlet as tf
 from tensorlet.keras import constraints, initializers, regularizers
 from tensorlet.keras.layers.layer import Layer
+from tensorlet.keras.layers.layer_args import positive_int
 
-
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"Received an invalid value for argument `{what}`, expected a "
-                         f"positive integer, got {what}={value!r}")
-    return int(value)
 
 
 class Embedding(Layer):
@@ -27,8 +21,8 @@ class Embedding(Layer):
         kwargs.pop("input_length", None)
         kwargs.pop("lora_rank", None)
         super().__init__(**kwargs)
-        self.input_dim = _positive_int(input_dim, "input_dim")
-        self.output_dim = _positive_int(output_dim, "output_dim")
+        self.input_dim = positive_int(input_dim, "input_dim")
+        self.output_dim = positive_int(output_dim, "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)

@@ -14,13 +14,8 @@ from tensorlet.framework.graph import Tensor
 from tensorlet.keras import activations, backend, constraints, initializers, regularizers, tree
 from tensorlet.keras.layers.input_spec import InputSpec
 from tensorlet.keras.layers.layer import Layer
+from tensorlet.keras.layers.layer_args import positive_int
 
-
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"Received an invalid value for argument `{what}`, expected a "
-                         f"positive integer, got {what}={value!r}")
-    return int(value)
 
 
 def _maybe(fn, obj):
@@ -37,7 +32,7 @@ class _Cell(Layer):
                  bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.units = _positive_int(units, "units")
+        self.units = positive_int(units, "units")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
