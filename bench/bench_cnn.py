@@ -30,48 +30,19 @@ VARIANTS = {"tensorlet": {}, "tensorlet-unfused": {"TENSORLET_DISABLE_PASSES": "
 
 
 def build_model():
-    """The benchmark CNN, compiled (tensorlet.keras; the peers build the same in keras_models)."""
-    from tensorlet import keras
-    from tensorlet.keras import layers
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dense(128, activation="relu"),
-        layers.Dense(10, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-                  loss="sparse_categorical_crossentropy")
-    return model
+    """The benchmark CNN, compiled: the peers' own Keras program (bench/peers/keras_models.py)
+    run on tensorlet, as the suite runs it."""
+    from bench import tensorlet_models
+    tensorlet_models.keras.utils.set_random_seed(0)
+    return tensorlet_models.keras_models.compiled("cnn")
 
 
 def measure(seconds):
-    """Samples/s of tensorlet's fit over whole epochs after one warm-up epoch, timed by an
-    epoch-end callback exactly as bench/peers/keras_models.py times the peers."""
+    """Samples/s of tensorlet's fit over whole epochs after one warm-up epoch, timed exactly as
+    the suite times every framework."""
+    from bench import tensorlet_models
     from bench.worker import make_data
-    from tensorlet import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.start, self.epochs, self.elapsed = None, 0, 0.0
-
-        def on_epoch_end(self, epoch, logs=None):
-            now = time.perf_counter()
-            if self.start is None:
-                self.start = now
-                return
-            self.epochs += 1
-            self.elapsed = now - self.start
-            if self.elapsed >= seconds:
-                self.model.stop_training = True
-
-    data = make_data("cnn")
-    timer = EpochTimer()
-    build_model().fit(data["x"], data["y"], batch_size=data["batch_size"], epochs=10**9,
-                      verbose=0, callbacks=[timer])
-    return {"samples_per_s": timer.epochs * len(data["x"]) / timer.elapsed,
-            "epochs": timer.epochs, "measured_s": timer.elapsed}
+    return tensorlet_models.run("cnn", make_data("cnn"), seconds)
 
 
 def profile(seconds):

@@ -18,49 +18,38 @@ import pstats
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import tensorlet_models  # noqa: E402
+from bench.timing import timed_epochs  # noqa: E402
+from bench.worker import make_data  # noqa: E402
 from tensorlet import keras  # noqa: E402
 
 BATCH = 128
-SAMPLES = BATCH * 50
 WORKLOADS = ("lstm", "gru")
 
 
 def build(workload):
+    """The suite's model for `workload` (the peers' own Keras program, run on tensorlet)."""
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
-    rnn = keras.layers.LSTM if workload == "lstm" else keras.layers.GRU
-    model = keras.Sequential([keras.Input((28, 28)), rnn(128),
-                              keras.layers.Dense(10, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-                  loss="sparse_categorical_crossentropy")
-    return model
+    return tensorlet_models.keras_models.compiled(workload)
 
 
 def data():
-    rng = np.random.default_rng(0)
-    x = rng.random((SAMPLES, 28, 28), dtype=np.float32)
-    y = rng.integers(0, 10, size=SAMPLES, dtype=np.int64)
-    return x, y
+    d = make_data("lstm")
+    return d["x"], d["y"]
 
 
 def fit_samples_per_s(model, x, y, seconds):
     """Samples/s of whole `fit` epochs, after a warm-up epoch."""
-    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
-    epochs, start = 0, time.perf_counter()
-    while True:
-        model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
-        epochs += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return epochs * len(x) / elapsed
+    epochs, elapsed = timed_epochs(
+        lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0), seconds)
+    return epochs * len(x) / elapsed
 
 
 def measure(workload, numba, seconds, x, y):
