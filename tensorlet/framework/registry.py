@@ -34,6 +34,8 @@ class OpDef:
     # consumer that has control dependencies, so that consumer sees the value after them (TF
     # 1.x reference semantics for `with control_dependencies([update]): y = f(v)`).
     read_at_use: bool = False
+    # A value that must be fed (a placeholder): a plan that would run the op raises instead.
+    requires_feed: bool = False
     # Optional build-time evaluator: fold(op) -> NumPy value or None (shape inference uses it).
     fold: Callable | None = None
     # Ops whose attrs hold subgraphs (cond) cannot have standalone samples: the test file

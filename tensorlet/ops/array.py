@@ -186,7 +186,7 @@ def _placeholder_kernel(attrs):
         f"{attrs['shape']}")
 
 
-declare("Placeholder", _placeholder_spec, _placeholder_kernel)
+declare("Placeholder", _placeholder_spec, _placeholder_kernel, requires_feed=True)
 
 
 def placeholder(dtype, shape=None, name=None):

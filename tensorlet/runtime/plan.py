@@ -204,7 +204,7 @@ def _to_nodes(ops, fetch_tensors, feed_tensors, target_ops):
     targets = set(target_ops)
     nodes = []
     for op in ops:
-        if op.type == "Placeholder" and not any(t in ref_of for t in op.outputs):
+        if op.opdef.requires_feed and not any(t in ref_of for t in op.outputs):
             a = op.attrs
             raise InvalidArgumentError(
                 f"You must feed a value for placeholder tensor '{op.name}' with dtype "
