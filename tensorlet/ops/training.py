@@ -56,6 +56,18 @@ def _root(a):
     return a
 
 
+def _flush_subnormal(a):
+    """Zero the entries of `a` smaller in magnitude than the dtype's smallest normal number.
+
+    Decaying optimizer state (the moments of a parameter whose gradient stays zero, e.g. behind
+    a dead ReLU) otherwise sinks into subnormal floats, which this CPU processes ~45x slower;
+    TF and XLA run their CPU kernels with flush-to-zero, so their slots hold zeros there too.
+    """
+    t = _tmp(a, 2)
+    np.abs(a, out=t)
+    np.putmask(a, t < np.finfo(a.dtype).tiny, 0)
+
+
 # -- Update rules (NumPy), each written once ----------------------------------------------------
 # Signature: fn(w, g, *slots, *scalars, **flags); every array is updated in place.
 
@@ -107,6 +119,8 @@ def _adam(w, g, m, v, *rest, amsgrad=False, use_nesterov=False):
     t -= v
     t *= omb2
     v += t
+    _flush_subnormal(m)
+    _flush_subnormal(v)
     if amsgrad:
         np.maximum(vhat, v, out=vhat)
         v = vhat
@@ -288,10 +302,16 @@ def _fast(name):
 def _build_adam():
     @njit()
     def adam(w, g, m, v, vhat, alpha, b1, omb1, omb2, eps, amsgrad, nesterov):
+        tiny = np.finfo(w.dtype).tiny
+        zero = w.dtype.type(0)
         for i in range(w.size):
             gi = g[i]
             mi = m[i] + (gi - m[i]) * omb1
             vi = v[i] + (gi * gi - v[i]) * omb2
+            if abs(mi) < tiny:  # flush to zero, as _flush_subnormal
+                mi = zero
+            if vi < tiny:
+                vi = zero
             m[i] = mi
             v[i] = vi
             if amsgrad:

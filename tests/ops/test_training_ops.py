@@ -359,3 +359,22 @@ def test_fetching_the_variables_with_the_train_op():
             assert b_.tolist() in ([1 - 0.25 * (step - 1)], [1 - 0.25 * step])
             assert sess.run(w).tolist() == [1 - 0.25 * step] * 2
             assert sess.run(b).tolist() == [1 - 0.25 * step]
+
+
+def test_adam_flushes_subnormal_moments_to_zero(kernel_path):
+    """Moments that decay below float32's smallest normal become exactly 0 (as under TF's and
+    XLA's flush-to-zero); normal values and NaN are kept."""
+    tiny = np.finfo(np.float32).tiny
+    w = tf.Variable(np.ones(4, np.float32))
+    m = tf.Variable(np.array([tiny * 0.5, 1e-3, np.nan, -tiny * 0.5], np.float32))
+    v = tf.Variable(np.array([tiny * 0.5, 1e-3, 1.0, tiny * 0.5], np.float32))
+    g = tf.placeholder(tf.float32, (4,))
+    op = training.apply_update("ApplyAdam", [g], [w], [[m, v]],
+                               [0.01, 0.9, 0.999, 0.9, 0.999, 1e-7])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(op, {g: np.zeros(4, np.float32)})
+        mv, vv = sess.run([m, v])
+    assert mv[0] == 0 and mv[3] == 0 and vv[0] == 0 and vv[3] == 0
+    np.testing.assert_allclose([mv[1], vv[1]], [0.9e-3, 0.999e-3], rtol=1e-6)
+    assert np.isnan(mv[2]) and vv[2] > 0
