@@ -8,7 +8,10 @@ machine has fast and slow phases (PERF-NOTES.md): only ratios taken within one r
 compared, and the table reports their medians over rounds. Missing peers are reported as
 missing, never faked. `eager_step` (a custom training step) runs on tensorlet and PyTorch only;
 its table has two rows, tensorlet eager and tensorlet `tf.function`, each against PyTorch's
-eager loop.
+eager loop. Training workloads add a row for the peak resident memory of their process;
+`first_step` (interpreter start to one training step of the MLP, CNN and LSTM) adds tensorlet
+with an empty numba cache; `install_size` sums the distributions on disk; `plan_overhead` (a
+cached plan's run on a trivial graph) is tensorlet's alone.
 """
 import argparse
 import json
@@ -29,10 +32,19 @@ METRIC = {"mlp": ("samples_per_s", True), "cnn": ("samples_per_s", True),
           "eager_step": ("samples_per_s", True),
           "eager_step:tf.function": ("samples_per_s", True),
           "predict1": ("us_per_call", False), "predict1024": ("samples_per_s", True),
-          "import": ("import_s", False)}
-# Extra rows of a workload: row -> the key of tensorlet's figure for it (the peers' cells are
-# their figure of the workload).
-EXTRA_ROWS = {"eager_step": {"eager_step:tf.function": "samples_per_s_function"}}
+          "import": ("import_s", False), "first_step": ("first_step_s", False),
+          "first_step:cold cache": ("first_step_s", False),
+          "install_size": ("installed_mb", False),
+          "plan_overhead": ("us_per_run", False), "plan_overhead:fed": ("us_per_run", False)}
+# Extra rows of a workload: row -> (key of tensorlet's figure, key of each peer's figure).
+EXTRA_ROWS = {"eager_step": {"eager_step:tf.function": ("samples_per_s_function",
+                                                        "samples_per_s")},
+              "first_step": {"first_step:cold cache": ("first_step_cold_cache_s",
+                                                       "first_step_s")},
+              "plan_overhead": {"plan_overhead:fed": ("us_per_run_fed", None)}}
+for _w in ("mlp", "cnn", "lstm", "gru"):  # peak resident memory of each training process
+    EXTRA_ROWS[_w] = {f"{_w}:peak RSS": ("peak_rss_mb", "peak_rss_mb")}
+    METRIC[f"{_w}:peak RSS"] = ("peak_rss_mb", False)
 
 
 def frameworks():
@@ -72,8 +84,10 @@ def rows_of(workload, records):
     main = {label: None if "error" in rec else value(rec, workload)
             for label, rec in records.items()}
     out = {workload: main}
-    for row, key in EXTRA_ROWS.get(workload, {}).items():
-        out[row] = dict(main, tensorlet=records.get("tensorlet", {}).get(key))
+    for row, (mine, theirs) in EXTRA_ROWS.get(workload, {}).items():
+        out[row] = {label: None if "error" in rec else
+                    rec.get(mine if label == "tensorlet" else theirs)
+                    for label, rec in records.items()}
     return out
 
 

@@ -22,14 +22,20 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ("mlp", "cnn", "lstm", "gru")
-WORKLOADS = TRAIN + ("eager_step", "predict1", "predict1024", "import")
+WORKLOADS = TRAIN + ("eager_step", "predict1", "predict1024", "import", "first_step",
+                     "install_size", "plan_overhead")
 # Workloads that only some frameworks have (Keras's own loop is `fit`, measured by "mlp").
-RUNS_ON = {"eager_step": ("tensorlet", "torch")}
+RUNS_ON = {"eager_step": ("tensorlet", "torch"), "plan_overhead": ("tensorlet",)}
+# The distributions a user installs to get each framework (their requirements are followed).
+DISTRIBUTIONS = {"torch": ["torch"], "tensorlet": ["tensorlet"],
+                 "keras": ["keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib"]}
+FIRST_STEP_MODELS = ("mlp", "cnn", "lstm")
 MODULES = {"torch": "bench.peers.torch_models", "keras": "bench.peers.keras_models",
            "tensorlet": "bench.tensorlet_models"}
 IMPORTS = {"torch": "torch", "keras": "keras", "tensorlet": "tensorlet"}
@@ -71,6 +77,52 @@ def time_import(module, runs=3):
     return {"import_s": statistics.median(times), "rss_after_import_mb": statistics.median(rss)}
 
 
+def time_first_step(framework, env=None):
+    """Seconds from a fresh interpreter's start to the end of one training step of each of
+    FIRST_STEP_MODELS (imports, model building, tracing and compilation included)."""
+    code = ("import time; t = time.perf_counter(); import sys, importlib, json; "
+            f"sys.path.insert(0, {str(ROOT)!r}); from bench import worker; "
+            f"m = importlib.import_module(worker.MODULES[{framework!r}]); "
+            f"[m.first_step(w, worker.make_data(w)) for w in {FIRST_STEP_MODELS!r}]; "
+            "print(json.dumps(time.perf_counter() - t))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       cwd=ROOT, env=env)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def first_step(framework):
+    """`time_first_step`; for tensorlet with an empty numba cache, with the cache it left, and
+    with numba disabled (NumPy kernels: nothing to compile)."""
+    if framework != "tensorlet":
+        return {"first_step_s": time_first_step(framework)}
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, TENSORLET_CACHE_DIR=cache)
+        env.pop("NUMBA_CACHE_DIR", None)
+        cold = time_first_step(framework, env)
+        warm = time_first_step(framework, env)
+        plain = time_first_step(framework, dict(env, TENSORLET_DISABLE_NUMBA="1"))
+    return {"first_step_s": warm, "first_step_cold_cache_s": cold,
+            "first_step_without_numba_s": plain}
+
+
+def plan_overhead(seconds):
+    """Microseconds of a cached plan's run on a trivial graph (`c + 1`, and one fed value)."""
+    import numpy as np
+
+    import tensorlet as tf
+    from bench.timing import per_call
+
+    with tf.Graph().as_default():
+        c = tf.constant(1.0)
+        p = tf.placeholder(tf.float32, [])
+        fetch_c, fetch_p = c + 1, p + 1
+        one = np.float32(1)
+        with tf.Session() as sess:
+            return {"us_per_run": 1e6 * per_call(lambda: sess.run(fetch_c), seconds / 2),
+                    "us_per_run_fed": 1e6 * per_call(lambda: sess.run(fetch_p, {p: one}),
+                                                     seconds / 2)}
+
+
 def versions(framework):
     """Versions of Python and the installed distributions that matter for ``framework``."""
     dists = {"torch": ["numpy", "torch"],
@@ -90,6 +142,8 @@ def run(framework, workload, seconds):
     if framework not in RUNS_ON.get(workload, (framework,)):
         raise ValueError(f"workload {workload!r} runs on {', '.join(RUNS_ON[workload])} only, "
                          f"not {framework}")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     record = {"framework": framework, "workload": workload}
     if framework == "keras":
         record["backend"] = os.environ.get("KERAS_BACKEND", "tensorflow")
@@ -97,9 +151,14 @@ def run(framework, workload, seconds):
         record["backend"] = framework
     if workload == "import":
         record.update(time_import(IMPORTS[framework]))
+    elif workload == "first_step":
+        record.update(first_step(framework))
+    elif workload == "install_size":
+        from bench.install_size import installed_mb
+        record.update(installed_mb(DISTRIBUTIONS[framework]))
+    elif workload == "plan_overhead":
+        record.update(plan_overhead(seconds))
     else:
-        if str(ROOT) not in sys.path:
-            sys.path.insert(0, str(ROOT))
         module = importlib.import_module(MODULES[framework])
         record.update(module.run(workload, make_data(workload), seconds))
     record["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

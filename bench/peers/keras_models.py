@@ -68,6 +68,12 @@ def train(workload, data, seconds):
             "epochs": timer.epochs, "measured_s": timer.elapsed}
 
 
+def first_step(workload, data):
+    """One training step of a new model on the first batch (start-up cost, not speed)."""
+    bs = data["batch_size"]
+    compiled(workload).fit(data["x"][:bs], data["y"][:bs], batch_size=bs, epochs=1, verbose=0)
+
+
 def _ready(out):
     """Wait for an asynchronously dispatched result (JAX); other backends are synchronous."""
     wait = getattr(out, "block_until_ready", None)

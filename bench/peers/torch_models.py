@@ -71,6 +71,17 @@ def train(workload, data, seconds):
             "measured_s": elapsed, "adam": ADAM}
 
 
+def first_step(workload, data):
+    """One training step of a new model on the first batch (start-up cost, not speed)."""
+    model = build(workload).train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, **ADAM_KWARGS[ADAM])
+    bs = data["batch_size"]
+    loss = nn.CrossEntropyLoss()(model(_tensor(data["x"][:bs], workload)),
+                                 torch.from_numpy(data["y"][:bs]))
+    loss.backward()
+    opt.step()
+
+
 def predict(workload, data, seconds):
     """Eager inference of the MLP under no_grad: latency (predict1) or throughput."""
     model = build("mlp").eval()

@@ -4,10 +4,12 @@ An update op takes the gradients of k variables and the rule's scalar hyper-para
 inputs (so schedules and `global_step` drive them) and rewrites the variables and their slot
 variables IN PLACE in the session's storage, by name. Both `tensorlet.train` (TF 1.x) and
 `tensorlet.keras.optimizers` (Keras 3) build these same ops: their conventions differ only in
-the scalars and attrs they pass (DESIGN.md rule 2). Kernels keep float32 float32 and write
-through `out=` into thread-local scratch buffers (PERF-NOTES.md); Adam also has a one-pass numba
-kernel, used unless numba is missing or TENSORLET_DISABLE_NUMBA=1. The small variables of one
-op live packed in flat buffers, so the rule runs once for all of them (see `_Pack`).
+the scalars and attrs they pass (DESIGN.md rule 2). Every rule has a one-pass numba kernel,
+used unless numba is missing or TENSORLET_DISABLE_NUMBA=1, and a NumPy fallback giving the same
+numbers (float32 kept float32, results written through `out=` into thread-local scratch
+buffers; PERF-NOTES.md). Decaying slots are flushed to zero below the smallest normal float
+(`_flush_subnormal`). The small variables of one op live packed in flat buffers, so the rule
+runs once for all of them (see `_Pack`).
 
 Readers of `ctx.vars` must copy what they keep: these ops change the stored arrays in place.
 """
@@ -57,11 +59,14 @@ def _root(a):
 
 
 def _flush_subnormal(a):
-    """Zero the entries of `a` smaller in magnitude than the dtype's smallest normal number.
+    """Zero the entries of `a` smaller in magnitude than the dtype's smallest normal number
+    (NaN and Inf are kept), in place.
 
     Decaying optimizer state (the moments of a parameter whose gradient stays zero, e.g. behind
     a dead ReLU) otherwise sinks into subnormal floats, which this CPU processes ~45x slower;
     TF and XLA run their CPU kernels with flush-to-zero, so their slots hold zeros there too.
+    Every rule flushes each slot that decays (all but Adagrad's accumulator, which only grows),
+    right after updating it and before using it, on both kernel paths.
     """
     t = _tmp(a, 2)
     np.abs(a, out=t)
@@ -69,7 +74,9 @@ def _flush_subnormal(a):
 
 
 # -- Update rules (NumPy), each written once ----------------------------------------------------
-# Signature: fn(w, g, *slots, *scalars, **flags); every array is updated in place.
+# Signature: fn(w, g, *slots, *scalars, **flags), the scalars as the rule's `prep` returns them;
+# every array is updated in place. Each has a one-pass numba kernel below doing the very same
+# float operations in the same order (so both paths give identical numbers).
 
 
 def _gradient_descent(w, g, lr):
@@ -87,6 +94,7 @@ def _momentum(w, g, accum, alpha, beta, momentum, use_nesterov=False):
     accum *= momentum
     np.multiply(g, alpha, out=t)
     accum += t
+    _flush_subnormal(accum)
     if use_nesterov:
         t2 = _tmp(w, 1)
         np.multiply(accum, momentum, out=t2)
@@ -97,20 +105,15 @@ def _momentum(w, g, accum, alpha, beta, momentum, use_nesterov=False):
     w += t
 
 
-def _adam_prep(lr, beta1_power, beta2_power, b1, b2, eps, **flags):
-    """Once per op run: the step size with the bias correction folded in, and the kernel."""
-    alpha = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
-    return alpha, b1, 1 - b1, 1 - b2, eps, _fast("adam") if numba_enabled() else None
+def _adam_prep(lr, beta1_power, beta2_power, b1, b2, eps):
+    """The step size with the bias correction folded in, once per op run."""
+    return lr * np.sqrt(1 - beta2_power) / (1 - beta1_power), b1, 1 - b1, 1 - b2, eps
 
 
 def _adam(w, g, m, v, *rest, amsgrad=False, use_nesterov=False):
     """Adam with the bias correction folded into the step size, epsilon outside the sqrt."""
     vhat = rest[0] if amsgrad else v
-    alpha, b1, omb1, omb2, eps, fast = rest[-6:]
-    if fast is not None:
-        fast(w.reshape(-1), np.ravel(g), m.reshape(-1), v.reshape(-1), vhat.reshape(-1),
-             alpha, b1, omb1, omb2, eps, amsgrad, use_nesterov)
-        return
+    alpha, b1, omb1, omb2, eps = rest[-5:]
     t = _tmp(w)
     np.subtract(g, m, out=t)
     t *= omb1
@@ -137,21 +140,26 @@ def _adam(w, g, m, v, *rest, amsgrad=False, use_nesterov=False):
     w -= t
 
 
+def _one_minus_rho(lr, rho, *rest):
+    return (lr, 1 - rho) + rest
+
+
 def _rmsprop(w, g, ms, *rest, centered=False, use_momentum=True):
     """ms += (g^2 - ms)(1 - rho); step = lr*g/sqrt(ms [- mg^2] + eps); momentum optional."""
     n = 1 + centered + use_momentum
-    slots, (lr, rho, momentum, eps) = rest[:n - 1], rest[n - 1:]
-    mom = slots[0] if use_momentum else None
-    mg = slots[-1] if centered else None
+    slots, (lr, omr, momentum, eps) = rest[:n - 1], rest[n - 1:]
     t = _tmp(w)
     np.multiply(g, g, out=t)
     t -= ms
-    t *= 1 - rho
+    t *= omr
     ms += t
+    _flush_subnormal(ms)
     if centered:
+        mg = slots[-1]
         np.subtract(g, mg, out=t)
-        t *= 1 - rho
+        t *= omr
         mg += t
+        _flush_subnormal(mg)
         np.multiply(mg, mg, out=t)
         np.subtract(ms, t, out=t)
     else:
@@ -162,15 +170,19 @@ def _rmsprop(w, g, ms, *rest, centered=False, use_momentum=True):
     np.multiply(g, lr, out=t2)
     np.divide(t2, t, out=t)
     if use_momentum:
+        mom = slots[0]
         mom *= momentum
         mom += t
+        _flush_subnormal(mom)
         w -= mom
     else:
         w -= t
 
 
 def _adagrad(w, g, accum, lr, eps):
-    """accum += g^2; w -= lr*g/sqrt(accum + eps) (TF 1.x passes eps = 0)."""
+    """accum += g^2; w -= lr*g/sqrt(accum + eps) (TF 1.x passes eps = 0). The accumulator never
+    decays (it starts at a normal value, 0.1 by default, and only grows), so it is not flushed:
+    flushing a sum of tiny squares would turn TF 1.x's lr*g/sqrt(accum) into a division by 0."""
     t = _tmp(w)
     np.multiply(g, g, out=t)
     accum += t
@@ -182,13 +194,14 @@ def _adagrad(w, g, accum, lr, eps):
     w -= t
 
 
-def _adadelta(w, g, accum, accum_update, lr, rho, eps):
+def _adadelta(w, g, accum, accum_update, lr, omr, eps):
     """Zeiler's rule: update = sqrt(accum_update + eps)/sqrt(accum + eps) * g; w -= lr*update."""
     t, t2 = _tmp(w), _tmp(w, 1)
     np.multiply(g, g, out=t)
     t -= accum
-    t *= 1 - rho
+    t *= omr
     accum += t
+    _flush_subnormal(accum)
     np.add(accum_update, eps, out=t)
     np.sqrt(t, out=t)
     np.add(accum, eps, out=t2)
@@ -197,28 +210,39 @@ def _adadelta(w, g, accum, accum_update, lr, rho, eps):
     t *= g                                    # t = update
     np.multiply(t, t, out=t2)
     t2 -= accum_update
-    t2 *= 1 - rho
+    t2 *= omr
     accum_update += t2
+    _flush_subnormal(accum_update)
     t *= lr
     w -= t
 
 
-def _adamax(w, g, m, u, lr, beta1_power, b1, b2, eps):
+def _adamax_prep(lr, beta1_power, b1, b2, eps):
+    return lr / (1 - beta1_power), 1 - b1, b2, eps
+
+
+def _adamax(w, g, m, u, alpha, omb1, b2, eps):
     """m += (g - m)(1 - b1); u = max(b2*u, |g|); w -= lr/(1 - b1^t) * m/(u + eps)."""
     t = _tmp(w)
     np.subtract(g, m, out=t)
-    t *= 1 - b1
+    t *= omb1
     m += t
     u *= b2
     np.abs(g, out=t)
     np.maximum(u, t, out=u)
+    _flush_subnormal(m)
+    _flush_subnormal(u)
     np.add(u, eps, out=t)
     np.divide(m, t, out=t)
-    t *= lr / (1 - beta1_power)
+    t *= alpha
     w -= t
 
 
-def _nadam(w, g, m, v, lr, c_m, c_g, c_v, b1, b2, eps):
+def _nadam_prep(lr, c_m, c_g, c_v, b1, b2, eps):
+    return lr, c_m, c_g, c_v, 1 - b1, 1 - b2, eps
+
+
+def _nadam(w, g, m, v, lr, c_m, c_g, c_v, omb1, omb2, eps):
     """Adam with Nesterov momentum: w -= lr*(c_m*m + c_g*g)/(sqrt(c_v*v) + eps).
 
     The schedule coefficients c_m, c_g, c_v come from the caller (Keras computes them from its
@@ -226,12 +250,14 @@ def _nadam(w, g, m, v, lr, c_m, c_g, c_v, b1, b2, eps):
     """
     t, t2 = _tmp(w), _tmp(w, 1)
     np.subtract(g, m, out=t)
-    t *= 1 - b1
+    t *= omb1
     m += t
     np.multiply(g, g, out=t)
     t -= v
-    t *= 1 - b2
+    t *= omb2
     v += t
+    _flush_subnormal(m)
+    _flush_subnormal(v)
     np.multiply(m, c_m, out=t2)
     np.multiply(g, c_g, out=t)
     t2 += t
@@ -243,23 +269,27 @@ def _nadam(w, g, m, v, lr, c_m, c_g, c_v, b1, b2, eps):
     w -= t
 
 
-def _weight_decay(w, g, lr, wd):
-    """Decoupled weight decay: w -= w*wd*lr. The gradient is not used: as an input it only
+def _weight_decay(w, g, rate):
+    """Decoupled weight decay: w -= w*(wd*lr). The gradient is not used: as an input it only
     orders the decay after the backward pass has read w."""
     t = _tmp(w)
-    np.multiply(w, wd * lr, out=t)
+    np.multiply(w, rate, out=t)
     w -= t
 
 
 class _Rule:
-    """An update rule: its kernel, its scalar inputs and the slots each variable carries.
+    """An update rule: its kernel, its scalar inputs, the slots each variable carries and its
+    flags (name -> default).
 
-    `prep(*scalars, **flags)`, when given, turns the scalars into the kernel's arguments once
-    per op run (instead of once per variable).
+    `prep(*scalars)`, when given, turns the scalars into the kernel's arguments once per op run
+    (instead of once per variable). The compiled kernel takes every slot the rule can have, in
+    the order `slot_kinds` lists them with all flags on, then the scalars, then the flags.
     """
 
-    def __init__(self, fn, scalars, slots, flags=(), prep=None):
-        self.fn, self.scalars, self.slots, self.flags, self.prep = fn, scalars, slots, flags, prep
+    def __init__(self, fn, scalars, slots, flags=None, prep=None):
+        self.fn, self.scalars, self.slots, self.prep = fn, scalars, slots, prep
+        self.flags = flags or {}
+        self.kernel_slots = self.slot_kinds(dict.fromkeys(self.flags, True))
 
     def slot_kinds(self, attrs):
         return self.slots(attrs) if callable(self.slots) else self.slots
@@ -268,54 +298,83 @@ class _Rule:
 UPDATE_RULES = {
     "ApplyGradientDescent": _Rule(_gradient_descent, ("lr",), ()),
     "ApplyMomentum": _Rule(_momentum, ("alpha", "beta", "momentum"), ("accum",),
-                           ("use_nesterov",)),
+                           {"use_nesterov": False}),
     "ApplyAdam": _Rule(_adam, ("lr", "beta1_power", "beta2_power", "beta1", "beta2", "epsilon"),
                        lambda a: ("m", "v", "vhat") if a.get("amsgrad") else ("m", "v"),
-                       ("amsgrad", "use_nesterov"), _adam_prep),
+                       {"amsgrad": False, "use_nesterov": False}, _adam_prep),
     "ApplyRMSProp": _Rule(_rmsprop, ("lr", "rho", "momentum", "epsilon"),
                           lambda a: ("ms",) + (("mom",) if a.get("use_momentum", True) else ())
                           + (("mg",) if a.get("centered") else ()),
-                          ("centered", "use_momentum")),
+                          {"centered": False, "use_momentum": True}, _one_minus_rho),
     "ApplyAdagrad": _Rule(_adagrad, ("lr", "epsilon"), ("accum",)),
-    "ApplyAdadelta": _Rule(_adadelta, ("lr", "rho", "epsilon"), ("accum", "accum_update")),
-    "ApplyAdamax": _Rule(_adamax, ("lr", "beta1_power", "beta1", "beta2", "epsilon"), ("m", "u")),
+    "ApplyAdadelta": _Rule(_adadelta, ("lr", "rho", "epsilon"), ("accum", "accum_update"),
+                           prep=_one_minus_rho),
+    "ApplyAdamax": _Rule(_adamax, ("lr", "beta1_power", "beta1", "beta2", "epsilon"), ("m", "u"),
+                         prep=_adamax_prep),
     "ApplyNadam": _Rule(_nadam, ("lr", "c_m", "c_g", "c_v", "beta1", "beta2", "epsilon"),
-                        ("m", "v")),
-    "ApplyWeightDecay": _Rule(_weight_decay, ("lr", "weight_decay"), ()),
+                        ("m", "v"), prep=_nadam_prep),
+    "ApplyWeightDecay": _Rule(_weight_decay, ("lr", "weight_decay"), (),
+                              prep=lambda lr, wd: (wd * lr,)),
 }
 
 # -- numba kernels (built lazily, once) ---------------------------------------------------------
+# One pass over flat arrays, mirroring the NumPy rule operation for operation. The flush is
+# `if abs(x) < tiny: x = zero` (false for NaN, so NaN stays), which LLVM turns into a select:
+# the loops still vectorise, and the loop-invariant flag branches are unswitched.
 
 _FAST = {}
 
 
-def _fast(name):
-    """The compiled kernel `name`, or None when numba is unavailable."""
-    if name not in _FAST:
+def _fast(op_type):
+    """The compiled kernel of rule `op_type`, or None when numba is unavailable."""
+    if op_type not in _FAST:
         try:
-            _FAST[name] = _BUILDERS[name]()
+            _FAST[op_type] = _BUILDERS[op_type]()
         except ImportError:
-            _FAST[name] = None
-    return _FAST[name]
+            _FAST[op_type] = None
+    return _FAST[op_type]
+
+
+def _build_gradient_descent():
+    @njit()
+    def gradient_descent(w, g, lr):
+        for i in range(w.size):
+            w[i] -= g[i] * lr
+    return gradient_descent
+
+
+def _build_momentum():
+    @njit()
+    def momentum(w, g, accum, alpha, beta, mu, nesterov):
+        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
+        for i in range(w.size):
+            ga = g[i] * alpha
+            a = accum[i] * mu + ga
+            if abs(a) < tiny:
+                a = zero
+            accum[i] = a
+            if nesterov:
+                a = a * mu + ga
+            w[i] += a * beta
+    return momentum
 
 
 def _build_adam():
     @njit()
     def adam(w, g, m, v, vhat, alpha, b1, omb1, omb2, eps, amsgrad, nesterov):
-        tiny = np.finfo(w.dtype).tiny
-        zero = w.dtype.type(0)
+        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
         for i in range(w.size):
             gi = g[i]
             mi = m[i] + (gi - m[i]) * omb1
             vi = v[i] + (gi * gi - v[i]) * omb2
-            if abs(mi) < tiny:  # flush to zero, as _flush_subnormal
+            if abs(mi) < tiny:
                 mi = zero
-            if vi < tiny:
+            if abs(vi) < tiny:
                 vi = zero
             m[i] = mi
             v[i] = vi
             if amsgrad:
-                vi = max(vhat[i], vi)
+                vi = np.maximum(vhat[i], vi)
                 vhat[i] = vi
             if nesterov:
                 mi = mi * b1 + gi * omb1
@@ -323,7 +382,138 @@ def _build_adam():
     return adam
 
 
-_BUILDERS = {"adam": _build_adam}
+def _build_rmsprop():
+    @njit()
+    def rmsprop(w, g, ms, mom, mg, lr, omr, mu, eps, centered, use_momentum):
+        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
+        for i in range(w.size):
+            gi = g[i]
+            s = ms[i] + (gi * gi - ms[i]) * omr
+            if abs(s) < tiny:
+                s = zero
+            ms[i] = s
+            if centered:
+                c = mg[i] + (gi - mg[i]) * omr
+                if abs(c) < tiny:
+                    c = zero
+                mg[i] = c
+                s = s - c * c
+            step = (gi * lr) / np.sqrt(s + eps)
+            if use_momentum:
+                step = mom[i] * mu + step
+                if abs(step) < tiny:
+                    step = zero
+                mom[i] = step
+            w[i] -= step
+    return rmsprop
+
+
+def _build_adagrad():
+    @njit()
+    def adagrad(w, g, accum, lr, eps):
+        for i in range(w.size):
+            gi = g[i]
+            a = accum[i] + gi * gi
+            accum[i] = a
+            w[i] -= (gi * lr) / np.sqrt(a + eps)
+    return adagrad
+
+
+def _build_adadelta():
+    @njit()
+    def adadelta(w, g, accum, accum_update, lr, omr, eps):
+        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
+        for i in range(w.size):
+            gi = g[i]
+            a = accum[i] + (gi * gi - accum[i]) * omr
+            if abs(a) < tiny:
+                a = zero
+            accum[i] = a
+            u = accum_update[i]
+            update = np.sqrt(u + eps) / np.sqrt(a + eps) * gi
+            u = u + (update * update - u) * omr
+            if abs(u) < tiny:
+                u = zero
+            accum_update[i] = u
+            w[i] -= update * lr
+    return adadelta
+
+
+def _build_adamax():
+    @njit()
+    def adamax(w, g, m, u, alpha, omb1, b2, eps):
+        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
+        for i in range(w.size):
+            gi = g[i]
+            mi = m[i] + (gi - m[i]) * omb1
+            ui = np.maximum(u[i] * b2, abs(gi))
+            if abs(mi) < tiny:
+                mi = zero
+            if abs(ui) < tiny:
+                ui = zero
+            m[i] = mi
+            u[i] = ui
+            w[i] -= (mi / (ui + eps)) * alpha
+    return adamax
+
+
+def _build_nadam():
+    @njit()
+    def nadam(w, g, m, v, lr, c_m, c_g, c_v, omb1, omb2, eps):
+        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
+        for i in range(w.size):
+            gi = g[i]
+            mi = m[i] + (gi - m[i]) * omb1
+            vi = v[i] + (gi * gi - v[i]) * omb2
+            if abs(mi) < tiny:
+                mi = zero
+            if abs(vi) < tiny:
+                vi = zero
+            m[i] = mi
+            v[i] = vi
+            w[i] -= ((mi * c_m + gi * c_g) / (np.sqrt(vi * c_v) + eps)) * lr
+    return nadam
+
+
+def _build_weight_decay():
+    @njit()
+    def weight_decay(w, g, rate):
+        for i in range(w.size):
+            w[i] -= w[i] * rate
+    return weight_decay
+
+
+_BUILDERS = {"ApplyGradientDescent": _build_gradient_descent, "ApplyMomentum": _build_momentum,
+             "ApplyAdam": _build_adam, "ApplyRMSProp": _build_rmsprop,
+             "ApplyAdagrad": _build_adagrad, "ApplyAdadelta": _build_adadelta,
+             "ApplyAdamax": _build_adamax, "ApplyNadam": _build_nadam,
+             "ApplyWeightDecay": _build_weight_decay}
+
+
+def _compiled_rule(fast, rule, attrs):
+    """`fast` called like the NumPy rule with `attrs`' flags: flat arrays, every slot of the
+    kernel's signature filled (an absent one by a present array it never touches)."""
+    kinds = rule.slot_kinds(attrs)
+    where = [kinds.index(k) if k in kinds else 0 for k in rule.kernel_slots]
+    flags = tuple(bool(attrs.get(f, d)) for f, d in rule.flags.items())
+    n = len(kinds)
+
+    def run(w, g, *rest):
+        slots = [s.reshape(-1) for s in rest[:n]]
+        fast(w.reshape(-1), np.ravel(g), *[slots[j] for j in where], *rest[n:], *flags)
+    return run
+
+
+def _rule_for(op_type, attrs):
+    """The update function for one op run: the numba kernel when enabled and available (float32
+    and float64), else the NumPy rule."""
+    rule = UPDATE_RULES[op_type]
+    if numba_enabled() and attrs["dtype"].np in (np.float32, np.float64):
+        fast = _fast(op_type)
+        if fast is not None:
+            return _compiled_rule(fast, rule, attrs)
+    flags = {f: attrs[f] for f in rule.flags if f in attrs}
+    return lambda *args: rule.fn(*args, **flags)
 
 # -- The ops ------------------------------------------------------------------------------------
 
@@ -438,10 +628,10 @@ def _update_kernel(op_type):
     def kernel(ctx, attrs, *arrays):
         names, slot_names = attrs["var_names"], attrs["slot_names"]
         k = len(names)
-        flags = {f: attrs[f] for f in rule.flags if f in attrs}
         scalars = [a[()] for a in arrays[k:]]
         if rule.prep is not None:
-            scalars = rule.prep(*scalars, **flags)
+            scalars = rule.prep(*scalars)
+        update = _rule_for(op_type, attrs)
         pack, packed, singles = _pack_for(ctx, attrs)
         if pack is not None:  # copying the gradients in also protects them from aliasing
             for i, view in zip(packed, pack.grad_views):
@@ -463,9 +653,9 @@ def _update_kernel(op_type):
                         f"slot variable {sname} has shape {s.shape}, its variable {names[i]} "
                         f"has shape {w.shape}")
         if pack is not None:
-            rule.fn(pack.flat[0], pack.grad, *pack.flat[1:], *scalars, **flags)
+            update(pack.flat[0], pack.grad, *pack.flat[1:], *scalars)
         for w, row, g in zip(ws, slots, grads):
-            rule.fn(w, g, *row, *scalars, **flags)
+            update(w, g, *row, *scalars)
         return ()
 
     return kernel
@@ -501,7 +691,7 @@ def apply_update(op_type, grads, variables, slots, scalars, name=None, **flags):
             raise ValueError(f"{op_type}: variable {v.name} is from a different graph")
     unknown = set(flags) - set(rule.flags)
     if unknown:
-        raise TypeError(f"{op_type}: unknown flags {sorted(unknown)} (known: {rule.flags})")
+        raise TypeError(f"{op_type}: unknown flags {sorted(unknown)} (known: {tuple(rule.flags)})")
     flags = {f: bool(v) for f, v in flags.items()}
     inputs = [as_tensor(g) for g in grads] + [_scalar(s, dtype) for s in scalars]
     attrs = dict(flags, var_names=tuple(v.op.name for v in variables),
