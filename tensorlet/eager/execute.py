@@ -18,7 +18,7 @@ from tensorlet.framework.graph import Tensor, _user_frame, convert_to_tensor
 from tensorlet.framework.limits import check_output_sizes
 from tensorlet.framework.registry import op_def
 from tensorlet.framework.shapes import as_shape
-from tensorlet.runtime import numerics
+from tensorlet.runtime import blas, numerics
 from tensorlet.runtime.passes import _attr_key
 
 from .context import CTX, EAGER_GRAPH
@@ -80,6 +80,7 @@ def execute(op_type, inputs, attrs=None):
         specs = [specs]
     check_output_sizes(op_type, op_type, specs)
     arrays = [t._value for t in ins]
+    blas.adapt()
     try:
         with np.errstate(all="ignore"):
             if opdef.stateful:

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from tensorlet.framework.errors import InvalidArgumentError, OpError, ResourceExhaustedError
-from . import numerics, passes
+from . import blas, numerics, passes
 
 
 def prune(fetch_tensors, target_ops, fed):
@@ -105,6 +105,7 @@ class Plan:
             st[4] = tuple(f)
 
     def run(self, feed_values):
+        blas.adapt()
         if self.check or numerics.is_enabled():
             return self._run_loop(feed_values)
         try:
