@@ -20,8 +20,9 @@ import weakref
 import numpy as np
 
 from tensorlet.framework.errors import InvalidArgumentError
-from tensorlet.runtime.jit import njit, numba_enabled
+from tensorlet.runtime.jit import numba_enabled
 
+from . import training_kernels
 from .base import as_tensor, declare
 
 __all__ = ["UPDATE_RULES", "UpdateBatch", "apply_update"]
@@ -31,15 +32,17 @@ __all__ = ["UPDATE_RULES", "UpdateBatch", "apply_update"]
 _local = threading.local()
 
 
-def _tmp(like, index=0):
-    """A scratch array shaped like `like`, reused across calls (never a fresh allocation)."""
+def _tmp(like, index=0, dtype=None):
+    """A scratch array shaped like `like` (of its dtype unless given), reused across calls
+    (never a fresh allocation)."""
     bufs = getattr(_local, "bufs", None)
     if bufs is None:
         bufs = _local.bufs = {}
-    key = (like.dtype.str, index)
+    dtype = like.dtype if dtype is None else np.dtype(dtype)
+    key = (dtype.str, index)
     buf = bufs.get(key)
     if buf is None or buf.size < like.size:
-        buf = bufs[key] = np.empty(max(like.size, 1), like.dtype)
+        buf = bufs[key] = np.empty(max(like.size, 1), dtype)
     return buf[:like.size].reshape(like.shape)
 
 
@@ -65,18 +68,20 @@ def _flush_subnormal(a):
     Decaying optimizer state (the moments of a parameter whose gradient stays zero, e.g. behind
     a dead ReLU) otherwise sinks into subnormal floats, which this CPU processes ~45x slower;
     TF and XLA run their CPU kernels with flush-to-zero, so their slots hold zeros there too.
-    Every rule flushes each slot that decays (all but Adagrad's accumulator, which only grows),
-    right after updating it and before using it, on both kernel paths.
+    Every rule flushes each of its slots (all but Adagrad's accumulator, which only grows from
+    a normal start) right after updating it and before using it, on both kernel paths.
     """
-    t = _tmp(a, 2)
+    t, keep = _tmp(a, 2), _tmp(a, dtype=bool)
     np.abs(a, out=t)
-    np.putmask(a, t < np.finfo(a.dtype).tiny, 0)
+    np.greater_equal(t, np.finfo(a.dtype).tiny, out=keep)  # False for NaN, but NaN*0 is NaN
+    np.multiply(a, keep, out=a)   # branch-free: a masked copy costs 4x with many zeros
+    np.add(a, 0, out=a)           # -0 -> +0, as the compiled kernels flush
 
 
 # -- Update rules (NumPy), each written once ----------------------------------------------------
 # Signature: fn(w, g, *slots, *scalars, **flags), the scalars as the rule's `prep` returns them;
-# every array is updated in place. Each has a one-pass numba kernel below doing the very same
-# float operations in the same order (so both paths give identical numbers).
+# every array is updated in place. Each has a one-pass numba kernel (training_kernels.py) doing
+# the same float operations in the same order (so both paths give identical numbers).
 
 
 def _gradient_descent(w, g, lr):
@@ -126,6 +131,7 @@ def _adam(w, g, m, v, *rest, amsgrad=False, use_nesterov=False):
     _flush_subnormal(v)
     if amsgrad:
         np.maximum(vhat, v, out=vhat)
+        _flush_subnormal(vhat)   # it never decays, but may hold subnormals from older runs
         v = vhat
     num = m
     if use_nesterov:
@@ -141,6 +147,7 @@ def _adam(w, g, m, v, *rest, amsgrad=False, use_nesterov=False):
 
 
 def _one_minus_rho(lr, rho, *rest):
+    """RMSProp's and Adadelta's kernel scalars: rho as its complement."""
     return (lr, 1 - rho) + rest
 
 
@@ -218,6 +225,7 @@ def _adadelta(w, g, accum, accum_update, lr, omr, eps):
 
 
 def _adamax_prep(lr, beta1_power, b1, b2, eps):
+    """The step size with the bias correction folded in, and 1 - beta1."""
     return lr / (1 - beta1_power), 1 - b1, b2, eps
 
 
@@ -239,6 +247,7 @@ def _adamax(w, g, m, u, alpha, omb1, b2, eps):
 
 
 def _nadam_prep(lr, c_m, c_g, c_v, b1, b2, eps):
+    """The betas as their complements."""
     return lr, c_m, c_g, c_v, 1 - b1, 1 - b2, eps
 
 
@@ -317,179 +326,6 @@ UPDATE_RULES = {
                               prep=lambda lr, wd: (wd * lr,)),
 }
 
-# -- numba kernels (built lazily, once) ---------------------------------------------------------
-# One pass over flat arrays, mirroring the NumPy rule operation for operation. The flush is
-# `if abs(x) < tiny: x = zero` (false for NaN, so NaN stays), which LLVM turns into a select:
-# the loops still vectorise, and the loop-invariant flag branches are unswitched.
-
-_FAST = {}
-
-
-def _fast(op_type):
-    """The compiled kernel of rule `op_type`, or None when numba is unavailable."""
-    if op_type not in _FAST:
-        try:
-            _FAST[op_type] = _BUILDERS[op_type]()
-        except ImportError:
-            _FAST[op_type] = None
-    return _FAST[op_type]
-
-
-def _build_gradient_descent():
-    @njit()
-    def gradient_descent(w, g, lr):
-        for i in range(w.size):
-            w[i] -= g[i] * lr
-    return gradient_descent
-
-
-def _build_momentum():
-    @njit()
-    def momentum(w, g, accum, alpha, beta, mu, nesterov):
-        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
-        for i in range(w.size):
-            ga = g[i] * alpha
-            a = accum[i] * mu + ga
-            if abs(a) < tiny:
-                a = zero
-            accum[i] = a
-            if nesterov:
-                a = a * mu + ga
-            w[i] += a * beta
-    return momentum
-
-
-def _build_adam():
-    @njit()
-    def adam(w, g, m, v, vhat, alpha, b1, omb1, omb2, eps, amsgrad, nesterov):
-        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
-        for i in range(w.size):
-            gi = g[i]
-            mi = m[i] + (gi - m[i]) * omb1
-            vi = v[i] + (gi * gi - v[i]) * omb2
-            if abs(mi) < tiny:
-                mi = zero
-            if abs(vi) < tiny:
-                vi = zero
-            m[i] = mi
-            v[i] = vi
-            if amsgrad:
-                vi = np.maximum(vhat[i], vi)
-                vhat[i] = vi
-            if nesterov:
-                mi = mi * b1 + gi * omb1
-            w[i] -= (mi / (np.sqrt(vi) + eps)) * alpha
-    return adam
-
-
-def _build_rmsprop():
-    @njit()
-    def rmsprop(w, g, ms, mom, mg, lr, omr, mu, eps, centered, use_momentum):
-        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
-        for i in range(w.size):
-            gi = g[i]
-            s = ms[i] + (gi * gi - ms[i]) * omr
-            if abs(s) < tiny:
-                s = zero
-            ms[i] = s
-            if centered:
-                c = mg[i] + (gi - mg[i]) * omr
-                if abs(c) < tiny:
-                    c = zero
-                mg[i] = c
-                s = s - c * c
-            step = (gi * lr) / np.sqrt(s + eps)
-            if use_momentum:
-                step = mom[i] * mu + step
-                if abs(step) < tiny:
-                    step = zero
-                mom[i] = step
-            w[i] -= step
-    return rmsprop
-
-
-def _build_adagrad():
-    @njit()
-    def adagrad(w, g, accum, lr, eps):
-        for i in range(w.size):
-            gi = g[i]
-            a = accum[i] + gi * gi
-            accum[i] = a
-            w[i] -= (gi * lr) / np.sqrt(a + eps)
-    return adagrad
-
-
-def _build_adadelta():
-    @njit()
-    def adadelta(w, g, accum, accum_update, lr, omr, eps):
-        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
-        for i in range(w.size):
-            gi = g[i]
-            a = accum[i] + (gi * gi - accum[i]) * omr
-            if abs(a) < tiny:
-                a = zero
-            accum[i] = a
-            u = accum_update[i]
-            update = np.sqrt(u + eps) / np.sqrt(a + eps) * gi
-            u = u + (update * update - u) * omr
-            if abs(u) < tiny:
-                u = zero
-            accum_update[i] = u
-            w[i] -= update * lr
-    return adadelta
-
-
-def _build_adamax():
-    @njit()
-    def adamax(w, g, m, u, alpha, omb1, b2, eps):
-        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
-        for i in range(w.size):
-            gi = g[i]
-            mi = m[i] + (gi - m[i]) * omb1
-            ui = np.maximum(u[i] * b2, abs(gi))
-            if abs(mi) < tiny:
-                mi = zero
-            if abs(ui) < tiny:
-                ui = zero
-            m[i] = mi
-            u[i] = ui
-            w[i] -= (mi / (ui + eps)) * alpha
-    return adamax
-
-
-def _build_nadam():
-    @njit()
-    def nadam(w, g, m, v, lr, c_m, c_g, c_v, omb1, omb2, eps):
-        tiny, zero = np.finfo(w.dtype).tiny, w.dtype.type(0)
-        for i in range(w.size):
-            gi = g[i]
-            mi = m[i] + (gi - m[i]) * omb1
-            vi = v[i] + (gi * gi - v[i]) * omb2
-            if abs(mi) < tiny:
-                mi = zero
-            if abs(vi) < tiny:
-                vi = zero
-            m[i] = mi
-            v[i] = vi
-            w[i] -= ((mi * c_m + gi * c_g) / (np.sqrt(vi * c_v) + eps)) * lr
-    return nadam
-
-
-def _build_weight_decay():
-    @njit()
-    def weight_decay(w, g, rate):
-        for i in range(w.size):
-            w[i] -= w[i] * rate
-    return weight_decay
-
-
-_BUILDERS = {"ApplyGradientDescent": _build_gradient_descent, "ApplyMomentum": _build_momentum,
-             "ApplyAdam": _build_adam, "ApplyRMSProp": _build_rmsprop,
-             "ApplyAdagrad": _build_adagrad, "ApplyAdadelta": _build_adadelta,
-             "ApplyAdamax": _build_adamax, "ApplyNadam": _build_nadam,
-             "ApplyWeightDecay": _build_weight_decay}
-
-
 def _compiled_rule(fast, rule, attrs):
     """`fast` called like the NumPy rule with `attrs`' flags: flat arrays, every slot of the
     kernel's signature filled (an absent one by a present array it never touches)."""
@@ -509,11 +345,12 @@ def _rule_for(op_type, attrs):
     and float64), else the NumPy rule."""
     rule = UPDATE_RULES[op_type]
     if numba_enabled() and attrs["dtype"].np in (np.float32, np.float64):
-        fast = _fast(op_type)
+        fast = training_kernels.compiled_rule(op_type)
         if fast is not None:
             return _compiled_rule(fast, rule, attrs)
     flags = {f: attrs[f] for f in rule.flags if f in attrs}
     return lambda *args: rule.fn(*args, **flags)
+
 
 # -- The ops ------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tensorlet as tf
-from tensorlet.ops import training
+from tensorlet.ops import training, training_kernels
 
 RNG = np.random.default_rng(7)
 SHAPES = [(3, 4), (5,)]
@@ -123,7 +123,7 @@ def _run_case(op_type, ref, slot_inits, scalars, flags, steps=3, dtype=np.float3
             sess.run(op, {p: g.astype(dtype) for p, g in zip(phs, gs)})
             for i, g in enumerate(gs):
                 ws[i], slots[i] = ref(ws[i], g, slots[i], *scalars, **flags)
-        tol = 2e-5 if dtype == np.float32 else 1e-12
+        tol = {np.float16: 1e-2, np.float32: 2e-5}.get(dtype, 1e-12)
         for v, w, srow, vrow in zip(vs, ws, slots, svs):
             np.testing.assert_allclose(sess.run(v), w, rtol=tol, atol=tol)
             assert sess.run(v).dtype == dtype
@@ -144,42 +144,28 @@ def test_rule_matches_reference(case, kernel_path):
     assert op.outputs == ()
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c[0] in ("ApplyAdam", "ApplyRMSProp")])
-def test_rule_float64(case):
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c[0] + "".join(f"-{k}" for k in c[4]))
+def test_rule_float64(case, kernel_path):
     _run_case(*case, dtype=np.float64)
 
 
-@pytest.mark.parametrize("flags", [{}, {"amsgrad": True}, {"use_nesterov": True}])
-def test_adam_numba_and_numpy_agree(flags, monkeypatch):
-    pytest.importorskip("numba")
-    results = []
-    for disable in ("0", "1"):
-        monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", disable)
-        rng = np.random.default_rng(3)
-        w = tf.Variable(rng.standard_normal((64, 33)).astype(np.float32))
-        slots = [tf.Variable(np.zeros((64, 33), np.float32)) for _ in
-                 range(3 if flags.get("amsgrad") else 2)]
-        g = tf.placeholder(tf.float32, (64, 33))
-        op = training.apply_update("ApplyAdam", [g], [w], [slots],
-                                   [0.01, 0.9, 0.999, 0.9, 0.999, 1e-7], **flags)
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            for _ in range(4):
-                sess.run(op, {g: rng.standard_normal((64, 33)).astype(np.float32)})
-            results.append(sess.run([w] + slots))
-    assert training._FAST["adam"] is not None
-    for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+def test_float16_uses_the_numpy_rule(monkeypatch):
+    monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "0")
+    monkeypatch.setattr(training_kernels, "_FAST", {})
+    _run_case(*CASES[1], dtype=np.float16, steps=1)
+    assert "ApplyMomentum" not in training_kernels._FAST  # compiled kernels: float32/64 only
 
 
 def test_numpy_fallback_when_numba_is_missing(monkeypatch):
     def missing():
         raise ImportError("no numba")
-    monkeypatch.setitem(training._BUILDERS, "adam", missing)
-    monkeypatch.setattr(training, "_FAST", {})
+    for op_type in training.UPDATE_RULES:
+        monkeypatch.setitem(training_kernels._BUILDERS, op_type, missing)
+    monkeypatch.setattr(training_kernels, "_FAST", {})
     monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "0")
-    _run_case(*CASES[4])
-    assert training._FAST["adam"] is None
+    for case in CASES:
+        _run_case(*case)
+    assert training_kernels._FAST == dict.fromkeys(training.UPDATE_RULES)
 
 
 def test_updates_in_place_and_keep_dtype():
@@ -361,20 +347,109 @@ def test_fetching_the_variables_with_the_train_op():
             assert sess.run(b).tolist() == [1 - 0.25 * step]
 
 
-def test_adam_flushes_subnormal_moments_to_zero(kernel_path):
-    """Moments that decay below float32's smallest normal become exactly 0 (as under TF's and
-    XLA's flush-to-zero); normal values and NaN are kept."""
-    tiny = np.finfo(np.float32).tiny
-    w = tf.Variable(np.ones(4, np.float32))
-    m = tf.Variable(np.array([tiny * 0.5, 1e-3, np.nan, -tiny * 0.5], np.float32))
-    v = tf.Variable(np.array([tiny * 0.5, 1e-3, 1.0, tiny * 0.5], np.float32))
-    g = tf.placeholder(tf.float32, (4,))
-    op = training.apply_update("ApplyAdam", [g], [w], [[m, v]],
-                               [0.01, 0.9, 0.999, 0.9, 0.999, 1e-7])
+# -- Flush to zero and the two kernel paths ----------------------------------------------------
+
+
+def _slot_names(case):
+    return training.UPDATE_RULES[case[0]].slot_kinds(case[4])
+
+
+STATEFUL = [c for c in CASES if c[2]]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flush_zeroes_subnormals_and_keeps_the_rest(kernel_path, dtype):
+    """|x| < smallest normal becomes +0 exactly; normals, NaN and +-Inf are kept (a momentum
+    slot with momentum 1 and alpha 0 is only flushed: accum = accum*1 + g*0)."""
+    tiny = np.finfo(dtype).tiny
+    start = np.array([tiny / 2, -tiny / 2, -0.0, tiny, -tiny, np.nan, np.inf, -np.inf, 1.0],
+                     dtype)
+    w = tf.Variable(np.ones(start.shape, dtype))
+    accum = tf.Variable(start)
+    op = training.apply_update("ApplyMomentum", [tf.zeros(start.shape, dtype)], [w], [[accum]],
+                               [0.0, 0.0, 1.0])
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        sess.run(op, {g: np.zeros(4, np.float32)})
-        mv, vv = sess.run([m, v])
-    assert mv[0] == 0 and mv[3] == 0 and vv[0] == 0 and vv[3] == 0
-    np.testing.assert_allclose([mv[1], vv[1]], [0.9e-3, 0.999e-3], rtol=1e-6)
-    assert np.isnan(mv[2]) and vv[2] > 0
+        sess.run(op)
+        got = sess.run(accum)
+    np.testing.assert_array_equal(got, [0, 0, 0, tiny, -tiny, np.nan, np.inf, -np.inf, 1.0])
+    assert not np.signbit(got[:3]).any()
+
+
+@pytest.mark.parametrize("case", STATEFUL, ids=lambda c: c[0] + "".join(f"-{k}" for k in c[4]))
+def test_decaying_slots_are_flushed_to_zero(case, kernel_path):
+    """With a zero gradient every decaying slot sinks; values that end below float32's smallest
+    normal are exactly 0 (as under TF's and XLA's flush-to-zero). Adagrad's accumulator only
+    grows, so it is never flushed."""
+    op_type, ref, _, scalars, flags = case
+    tiny = float(np.finfo(np.float32).tiny)
+    start = np.array([tiny / 2, -tiny / 2, tiny * 1.05, -tiny * 1.05, 1e-3, -1e-3, np.nan, 0.0],
+                     np.float32).astype(np.float64)
+    n = len(_slot_names(case))
+    w = tf.Variable(np.ones(start.shape, np.float32))
+    slots = [tf.Variable(start.astype(np.float32)) for _ in range(n)]
+    op = training.apply_update(op_type, [tf.zeros(start.shape)], [w], [slots], scalars, **flags)
+    with tf.Session() as sess, np.errstate(invalid="ignore"):
+        sess.run(tf.global_variables_initializer())
+        sess.run(op)
+        got = sess.run(slots)
+        _, want = ref(np.ones(start.shape), np.zeros(start.shape), [start] * n, *scalars,
+                      **flags)
+    for g, x in zip(got, want):
+        if op_type != "ApplyAdagrad":
+            x = np.where(np.abs(x) < tiny, 0.0, x)
+        np.testing.assert_allclose(g, x, rtol=1e-6, atol=0)
+    flushed = [np.abs(x) < tiny for x in want]
+    assert any(f[:4].any() for f in flushed)  # the case really reaches the subnormal range
+    if op_type == "ApplyAdagrad":
+        assert got[0][0] == np.float32(tiny / 2)
+
+
+def _messy(rng, shape, dtype, tiny):
+    """Normal values with subnormals, near-subnormals, signed zeros, NaN and Inf mixed in."""
+    x = (rng.standard_normal(shape) * 0.1).astype(dtype).reshape(-1)
+    x[:10] = [tiny / 3, -tiny / 3, tiny * 1.01, -tiny * 1.01, 0.0, -0.0, np.nan, np.inf,
+              -np.inf, tiny]
+    return x.reshape(shape)
+
+
+def _assert_same_bits(a, b):
+    nan = np.isnan(a)
+    np.testing.assert_array_equal(nan, np.isnan(b))
+    np.testing.assert_array_equal(a[~nan].view(f"u{a.itemsize}"), b[~nan].view(f"u{b.itemsize}"))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c[0] + "".join(f"-{k}" for k in c[4]))
+def test_numba_and_numpy_give_the_same_bits(case, dtype, monkeypatch):
+    """The compiled kernels and the NumPy rules do the same float operations in the same order:
+    identical results, flushes, signed zeros, NaN and Inf included, in float32 and float64."""
+    pytest.importorskip("numba")
+    op_type, _, _, scalars, flags = case
+    tiny = np.finfo(dtype).tiny
+    shapes = [(64, 33), (12,)]
+    results = []
+    for disable in ("0", "1"):
+        monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", disable)
+        tf.reset_default_graph()
+        rng = np.random.default_rng(3)
+        ws = [tf.Variable(_messy(rng, s, dtype, tiny)) for s in shapes]
+        slots = [[tf.Variable(np.abs(_messy(rng, s, dtype, tiny)) + (k == 0) * dtype(0.1))
+                  if op_type == "ApplyAdagrad" else tf.Variable(_messy(rng, s, dtype, tiny))
+                  for k in range(len(_slot_names(case)))] for s in shapes]
+        gs = [tf.placeholder(dtype, s) for s in shapes]
+        op = training.apply_update(op_type, gs, ws, slots, scalars, **flags)
+        with tf.Session() as sess, np.errstate(all="ignore"):
+            sess.run(tf.global_variables_initializer())
+            for step in range(4):
+                feed = {}
+                for g, s in zip(gs, shapes):
+                    x = _messy(rng, s, dtype, tiny)
+                    x[..., ::3] = 0  # dead units: their slots decay
+                    feed[g] = x
+                sess.run(op, feed)
+            results.append(sess.run(ws + [s for row in slots for s in row]))
+    assert training_kernels._FAST[op_type] is not None
+    for a, b in zip(*results):
+        assert a.dtype == dtype
+        _assert_same_bits(a, b)
