@@ -436,30 +436,44 @@ def _dropout_mask_spec(inputs, attrs):
     return [(ns, x.dtype)]
 
 
-def _dropout_mask_kernel(ctx, attrs, x, rate):
-    """1/keep_prob where kept, 0 where dropped (TF's rule: keep where uniform >= rate)."""
+_KEEP_BITS = (1, 8, 16, 32)
+
+
+def dropout_keep(ctx, attrs, dims, rate):
+    """A bool array of `dims`, True where an element is kept: TF's rule (keep where a uniform
+    draw >= rate) on b-bit uniforms read from the op's random stream (`ctx.rng_for(attrs)`),
+    b the fewest of 1, 8, 16, 32 bits that represent `rate` exactly, else 64; so the keep
+    probability is exactly 1 - rate (to 2**-64 for rates not representable in 64 bits). One bit
+    per element at rate 0.5: the generator's raw 64-bit words cost a fraction of `rng.bytes`
+    or float uniforms (PERF-NOTES.md). DropoutMask and the fused dense ops share it."""
     r = float(rate)
     if not 0 <= r < 1:
         raise InvalidArgumentError(f"dropout keep_prob must be in (0, 1], got {1 - r:g} "
                                    f"(rate {r:g})")
+    bits = next((b for b in _KEEP_BITS if (r * 2.0 ** b).is_integer()), 64)
+    threshold = _pymath.ceil(r * 2.0 ** bits)  # exact: scaling by a power of two
+    if threshold == 0:
+        return np.ones(dims, bool)
+    k = _pymath.prod(dims)
+    words = ctx.rng_for(attrs).bit_generator.random_raw(-(-k * bits // 64))
+    words = words.astype("<u8", copy=False)  # one byte order on every platform
+    if bits == 1:  # threshold 1: keep where the bit is set
+        return np.unpackbits(words.view(np.uint8), count=k).view(bool).reshape(dims)
+    u = words.view(f"<u{bits // 8}")[:k]
+    return (u >= u.dtype.type(threshold)).reshape(dims)
+
+
+def _dropout_mask_kernel(ctx, attrs, x, rate):
+    """1/keep_prob where kept, 0 where dropped (`dropout_keep` draws which)."""
     ns = attrs["noise_shape"]
     dims = x.shape if ns is None else _noise_dims(ns, x.shape)
     if any(d != 1 and d != xd for d, xd in zip(dims, x.shape)):
         raise InvalidArgumentError(f"noise_shape {list(dims)} does not broadcast to x "
                                    f"{list(x.shape)}")
-    rng = ctx.rng_for(attrs)
-    threshold = r * 256
-    if threshold == int(threshold):
-        # rate is a multiple of 1/256 (0.5, 0.25, ...): uniform random bytes against an exact
-        # threshold keep each element with probability 1 - rate, several times cheaper than
-        # float uniforms (PERF-NOTES.md).
-        u = np.frombuffer(rng.bytes(int(np.prod(dims))), np.uint8).reshape(dims)
-        mask = (u >= int(threshold)).astype(x.dtype)
-    else:
-        work = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
-        u = rng.random(dims, dtype=work)
-        mask = (u >= work.type(r)).astype(x.dtype)
-    mask *= x.dtype.type(1) / (x.dtype.type(1) - x.dtype.type(r))
+    keep = dropout_keep(ctx, attrs, dims, rate)
+    one = x.dtype.type(1)
+    mask = keep.astype(x.dtype)
+    mask *= one / (one - x.dtype.type(rate))
     return mask
 
 

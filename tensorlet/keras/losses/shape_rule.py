@@ -81,7 +81,17 @@ def _checked(y_true, y_pred, what, sparse):
     rule = "y_pred's shape without its class axis" if sparse else "y_pred's shape"
     message = (f"{_braces(what)}: y_true shape {{x}} does not match y_pred shape {{like}}: "
                f"the shape of y_true must equal {rule} (no broadcasting)")
-    return check_shapes_match(y_true, y_pred, message, drop_last=sparse)
+    return check_shapes_match(y_true, _shape_source(y_pred), message, drop_last=sparse)
+
+
+def _shape_source(y_pred):
+    """A tensor with y_pred's run-time shape for the check to read: the input of a Softmax or
+    Sigmoid output (the logits, which the losses read anyway), so that checking the labels
+    does not make a plan compute an activation nothing else needs; else y_pred itself."""
+    op = getattr(y_pred, "op", None)
+    if getattr(op, "type", None) in ("Softmax", "Sigmoid") and hasattr(op, "attrs"):
+        return op.inputs[0]
+    return y_pred
 
 
 def _braces(text):
