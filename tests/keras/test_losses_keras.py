@@ -439,3 +439,18 @@ def test_gradients_match_numeric(name):
     (g,) = tf.gradients(tf.reduce_sum(loss), [ph])
     expected = numeric_grad(lambda p: reference(y_true, p).sum(), y_pred)
     np.testing.assert_allclose(run(g, {ph: y_pred}), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_loss_dtype_defaults_to_floatx_at_construction():
+    """Keras 3: a loss built under set_floatx('float64') computes in float64 (so the logits
+    path of a softmax output survives); an explicit dtype wins."""
+    from tensorlet import keras
+    old = keras.backend.floatx()
+    try:
+        keras.backend.set_floatx("float64")
+        loss = keras.losses.SparseCategoricalCrossentropy()
+        assert loss.dtype == "float64"
+        assert keras.losses.MeanSquaredError(dtype="float32").dtype == "float32"
+    finally:
+        keras.backend.set_floatx(old)
+    assert keras.losses.SparseCategoricalCrossentropy().dtype == old

@@ -8,7 +8,7 @@ per-sample values.
 """
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import name_scope
-from tensorlet.keras import _identifiers
+from tensorlet.keras import _identifiers, backend
 from tensorlet.ops import array as _array
 from tensorlet.ops import math as _math
 from tensorlet.ops import reduction as _red
@@ -98,7 +98,7 @@ class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.name = name or _identifiers.snake_case(type(self).__name__)
         self.reduction = standardize_reduction(reduction)
-        self._dtype = _dt.as_dtype(dtype or "float32").name
+        self._dtype = _dt.as_dtype(dtype or backend.floatx()).name  # Keras 3: floatx() now
 
     @property
     def dtype(self):
