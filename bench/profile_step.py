@@ -7,9 +7,7 @@ largest plan the session ran (the training step) N times with each kernel timed,
 the total per op type, largest first, as microseconds per step and a share of the step.
 """
 import argparse
-import collections
 import sys
-import time
 
 import numpy as np
 
@@ -39,28 +37,6 @@ def capture_plans(fit):
     return seen
 
 
-def timed_replay(plan, feeds, steps):
-    """{op type: seconds per step} of `steps` replays of `plan` with every kernel timed."""
-    totals = collections.Counter()
-    clock = time.perf_counter
-    for _ in range(steps):
-        vals = [None] * plan.nslots
-        for s, v in zip(plan.feed_slots, feeds):
-            vals[s] = v
-        for fn, attrs, ins, outs, free, node in plan.steps:
-            t = clock()
-            r = fn(attrs, *[vals[j] for j in ins])
-            totals[node.type] += clock() - t
-            if outs.__class__ is int:
-                vals[outs] = r
-            else:
-                for s, v in zip(outs, r):
-                    vals[s] = v
-            for s in free:
-                vals[s] = None
-    return {k: v / steps for k, v in totals.items()}
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("workload", choices=worker.TRAIN)
@@ -71,8 +47,8 @@ def main(argv=None):
     plans = capture_plans(lambda: model.fit(data["x"], data["y"], batch_size=data["batch_size"],
                                             epochs=1, verbose=0))
     plan, feeds = max(plans.items(), key=lambda kv: len(kv[0].steps))
-    timed_replay(plan, feeds, 10)  # warm-up
-    per_type = timed_replay(plan, feeds, args.steps)
+    plan.profile(feeds, 10)  # warm-up
+    per_type = plan.profile(feeds, args.steps)
     total = sum(per_type.values())
     print(f"{args.workload}: {len(plan.steps)} kernels, {total * 1e6:.0f} us per step "
           f"({data['batch_size'] / total:.0f} samples/s of kernel time)")

@@ -4,6 +4,7 @@ Built once per (fetches, fed tensors) and run many times: each step has its kern
 pre-resolved input/output slots; intermediate values are dropped right after their last use.
 """
 import os
+import time
 
 import numpy as np
 
@@ -122,7 +123,8 @@ class Plan:
             local = tb.tb_frame.f_locals
             raise _kernel_error(step[5], [local.get(f"s{j}") for j in step[2]], e) from e
 
-    def _run_loop(self, feed_values):
+    def _run_loop(self, feed_values, seconds=None):
+        """The steps one by one (checks, or profiling: `seconds[i]` += step i's time)."""
         vals = [None] * self.nslots
         for s, v in zip(self.feed_slots, feed_values):
             vals[s] = v
@@ -130,7 +132,12 @@ class Plan:
         i = 0
         try:
             for fn, attrs, ins, outs, free, node in self.steps:
-                r = fn(attrs, *[vals[j] for j in ins])
+                if seconds is not None:
+                    start = time.perf_counter()
+                    r = fn(attrs, *[vals[j] for j in ins])
+                    seconds[i] += time.perf_counter() - start
+                else:
+                    r = fn(attrs, *[vals[j] for j in ins])
                 if checked:
                     self._check(node, r if outs.__class__ is not int else (r,))
                 if outs.__class__ is int:
@@ -149,6 +156,16 @@ class Plan:
             raise _kernel_error(self.steps[i][5], [vals[j] for j in self.steps[i][2]], e) \
                 from e
         return [vals[s] for s in self.fetch_slots]
+
+    def profile(self, feed_values, steps):
+        """{op type: seconds per run} over `steps` runs with each kernel timed (bench/)."""
+        seconds = [0.0] * len(self.steps)
+        for _ in range(steps):
+            self._run_loop(feed_values, seconds)
+        per_type = {}
+        for (_, _, _, _, _, node), t in zip(self.steps, seconds):
+            per_type[node.type] = per_type.get(node.type, 0.0) + t / steps
+        return per_type
 
     def _check(self, node, results):
         """Slow path: outputs against their inferred shape/dtype (TENSORLET_CHECK_KERNELS=1)
