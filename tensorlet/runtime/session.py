@@ -72,23 +72,28 @@ class Session:
         flat, rebuild = _flatten_fetches(fetches, self.graph)
         feeds = _prepare_feeds(feed_dict, self.graph)
         self._watch_growth()
-        fetch_tensors = [f for f in flat if isinstance(f, Tensor)]
         key = (tuple(flat), frozenset(feeds))  # the same plan whatever the feed_dict's order
-        plan = self._plans.get(key)
-        if plan is None:
-            target_ops = [f for f in flat if isinstance(f, Operation)]
-            ops = prune(fetch_tensors, target_ops, feeds)
-            plan = Plan(ops, fetch_tensors, list(feeds), self._ctx, target_ops)
-            self._plans[key] = plan
-            if len(self._plans) > _MAX_PLANS:
-                self._plans.popitem(last=False)
-        else:
-            self._plans.move_to_end(key)
+        plan = self._plan(key, flat, feeds)
         with np.errstate(all="ignore"):
             values = plan.run([feeds[t] for t in plan.feed_tensors])
         it = iter(values)
         out = [_fetched(next(it)) if isinstance(f, Tensor) else None for f in flat]
         return rebuild(out)
+
+    def _plan(self, key, flat, fed):
+        """The cached plan for `key` (fetches `flat`, fed tensors `fed`), built on a miss."""
+        plan = self._plans.get(key)
+        if plan is None:
+            fetch_tensors = [f for f in flat if isinstance(f, Tensor)]
+            target_ops = [f for f in flat if isinstance(f, Operation)]
+            ops = prune(fetch_tensors, target_ops, fed)
+            plan = Plan(ops, fetch_tensors, list(fed), self._ctx, target_ops)
+            self._plans[key] = plan
+            if len(self._plans) > _MAX_PLANS:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(key)
+        return plan
 
     def _watch_growth(self):
         """Warn once when the graph grows between many consecutive runs (ops built in a loop)."""
@@ -109,14 +114,64 @@ class Session:
         self._last_version = v
 
     def make_callable(self, fetches, feed_list=None):
-        feed_list = list(feed_list or [])
-
-        def call(*args):
-            return self.run(fetches, dict(zip(feed_list, args)))
-        return call
+        """A function `f(*values)` that runs `fetches` with `values` fed to `feed_list` in
+        order, as `run` would; fetches and feed keys are resolved once, here."""
+        return _Callable(self, fetches, feed_list)
 
     def list_devices(self):
         return ["/cpu:0"]
+
+
+class _Callable:
+    """`Session.make_callable`: a call checks and converts the values exactly as `run` does
+    (`feed_value`), then runs the cached plan, with no per-call walk over the fetches."""
+
+    def __init__(self, sess, fetches, feed_list):
+        graph = sess.graph
+        self._sess, self._fetches = sess, fetches
+        self._flat, self._rebuild = _flatten_fetches(fetches, graph)
+        self._feeds = [_feed_tensor(k, graph) for k in feed_list or ()]
+        if len(set(self._feeds)) != len(self._feeds):
+            raise ValueError("make_callable: a tensor appears more than once in `feed_list`: "
+                             f"{[t.name for t in self._feeds]}")
+        self._key = (tuple(self._flat), frozenset(self._feeds))
+        self._all_tensors = all(isinstance(f, Tensor) for f in self._flat)
+        # a flat list of fetches comes back as the list of values: no rebuilding
+        self._as_list = type(fetches) is list and not any(
+            isinstance(f, (list, tuple, dict)) for f in fetches)
+        self._bound = (None, None)  # (plan, order of the values that plan takes)
+
+    @filter_traceback
+    def __call__(self, *values):
+        sess, feeds = self._sess, self._feeds
+        if sess._closed or sess.graph._eager:  # run raises the error
+            return sess.run(self._fetches, dict(zip(feeds, values)))
+        if len(values) != len(feeds):
+            raise TypeError(f"This callable feeds {len(feeds)} tensor(s) "
+                            f"{[t.name for t in feeds]}; it was called with {len(values)} "
+                            "value(s).")
+        arrays = [feed_value(t, v) for t, v in zip(feeds, values)]
+        sess._watch_growth()
+        plan = sess._plan(self._key, self._flat, feeds)
+        bound_plan, order = self._bound
+        if plan is not bound_plan:  # first call, or the session rebuilt the plan
+            order = [feeds.index(t) for t in plan.feed_tensors]
+            order = None if order == list(range(len(feeds))) else order
+            self._bound = (plan, order)
+        if order is not None:
+            arrays = [arrays[i] for i in order]
+        out = _run_quietly(plan, arrays)
+        if self._all_tensors:
+            out = [_fetched(v) for v in out]
+            return out if self._as_list else self._rebuild(out)
+        it = iter(out)
+        return self._rebuild([_fetched(next(it)) if isinstance(f, Tensor) else None
+                              for f in self._flat])
+
+
+@np.errstate(all="ignore")  # cheaper per call than entering a new np.errstate
+def _run_quietly(plan, arrays):
+    return plan.run(arrays)
 
 
 class _Options:
@@ -241,20 +296,26 @@ def _prepare_feeds(feed_dict, graph):
     """{tensor: array} with values converted to each tensor's dtype and shape-checked."""
     feeds = {}
     for key, value in (feed_dict or {}).items():
-        t = key
-        if isinstance(t, str):
-            t = graph.as_graph_element(t)
-        elif not isinstance(t, Tensor):
-            conv = getattr(t, "_as_graph_tensor", None)
-            if conv is None:
-                raise TypeError(f"Cannot interpret feed_dict key {key!r} as a Tensor")
-            t = conv()
-        if not isinstance(t, Tensor):
-            raise TypeError(f"feed_dict key {key!r} names an Operation, not a Tensor")
-        if t.graph is not graph:
-            raise ValueError(f"Feed key {t.name} is not an element of this session's graph.")
+        t = _feed_tensor(key, graph)
         feeds[t] = feed_value(t, value)
     return feeds
+
+
+def _feed_tensor(key, graph):
+    """The tensor a feed_dict key (tensor, name or variable) stands for, checked."""
+    t = key
+    if isinstance(t, str):
+        t = graph.as_graph_element(t)
+    elif not isinstance(t, Tensor):
+        conv = getattr(t, "_as_graph_tensor", None)
+        if conv is None:
+            raise TypeError(f"Cannot interpret feed_dict key {key!r} as a Tensor")
+        t = conv()
+    if not isinstance(t, Tensor):
+        raise TypeError(f"feed_dict key {key!r} names an Operation, not a Tensor")
+    if t.graph is not graph:
+        raise ValueError(f"Feed key {t.name} is not an element of this session's graph.")
+    return t
 
 
 def feed_value(t, value):

@@ -63,6 +63,8 @@ def _is_leaf_data(v):
 
 def flatten_x(model, x):
     """(flat list of input arrays in the model's input order, their structure)."""
+    if isinstance(x, np.ndarray):
+        return [x], None
     names = getattr(model, "input_names", None) or []
     if isinstance(x, dict):
         struct = getattr(model, "_inputs_struct", None)
@@ -135,17 +137,20 @@ def check_inputs(model, x):
     sig = model._input_signature
     if sig is None:
         return
-    names = list(getattr(model, "input_names", None) or [])
     if len(x) != len(sig):
+        names = list(getattr(model, "input_names", None) or [])
         raise ValueError(f"Model '{model.name}' expects {len(sig)} input(s) "
                          f"{names or ''}, but it received {len(x)} input array(s).")
     for i, (a, (shape, _)) in enumerate(zip(x, sig)):
-        want = (None,) + tuple(shape[1:])
         got = a.shape
+        if got[1:] == shape[1:] and got:  # the common case: every sample axis known and equal
+            continue
+        want = (None,) + tuple(shape[1:])
         ok = len(got) == len(want) and all(w is None or w == g for w, g in zip(want[1:],
                                                                                got[1:]))
         if ok:
             continue
+        names = list(getattr(model, "input_names", None) or [])
         name = names[i] if i < len(names) else f"input_{i}"
         msg = (f"Input '{name}' of model '{model.name}' expects arrays of shape "
                f"{shape_str(want)}, but received an array of shape {tuple(got)}.")
@@ -203,6 +208,7 @@ class ArrayData:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.class_weight = class_weight
+        self._buffers = None  # the reused batch buffers of shuffled epochs
         full = math.ceil(self.n / self.batch_size) if self.n else 0
         self.steps = full
         if steps_per_epoch is not None:
@@ -215,28 +221,39 @@ class ArrayData:
         return next(iter(self.epoch()), None)
 
     def epoch(self):
+        """The batches of one epoch: slices of the arrays, or with `shuffle=True` rows gathered
+        into buffers that every batch reuses (no allocation per batch), so a batch is valid
+        only until the next one is drawn."""
+        if self.shuffle and self.shuffle != "batch":
+            yield from self._shuffled()
+            return
         bs, n = self.batch_size, self.n
-        order = None
-        if self.shuffle == "batch":
+        if self.shuffle == "batch":  # the batches in random order, each one a slice
             starts = np.random.permutation(self.steps) * bs
         else:
             starts = np.arange(self.steps) * bs
-            if self.shuffle:
-                order = np.random.permutation(n)
-        for start in starts:
+        for start in starts.tolist():
             stop = min(start + bs, n)
-            if order is not None:
-                idx = order[start:stop]
+            x, y, sw = [None if arrays is None else
+                        [None if a is None else a[start:stop] for a in arrays]
+                        for arrays in (self.x, self.y, self.sw)]
+            yield self._batch(x, y, sw, stop - start)
 
-                def take(a, idx=idx):
-                    return None if a is None else np.take(a, idx, axis=0)
-            else:
-                def take(a, start=start, stop=stop):
-                    return None if a is None else a[start:stop]
-            yield self._batch([take(a) for a in self.x],
-                              None if self.y is None else [take(a) for a in self.y],
-                              None if self.sw is None else [take(a) for a in self.sw],
-                              int(stop - start))
+    def _shuffled(self):
+        bs = self.batch_size
+        if self._buffers is None or self._buffers[0] != bs:
+            self._buffers = (bs, [None if arrays is None else
+                                  [None if a is None else np.empty((bs,) + a.shape[1:], a.dtype)
+                                   for a in arrays] for arrays in (self.x, self.y, self.sw)])
+        groups = list(zip((self.x, self.y, self.sw), self._buffers[1]))
+        order = np.random.permutation(self.n)
+        for start in range(0, self.steps * bs, bs):
+            idx = order[start:start + bs]
+            m = len(idx)
+            x, y, sw = [None if arrays is None else
+                        [None if a is None else np.take(a, idx, axis=0, mode="clip", out=b[:m])
+                         for a, b in zip(arrays, bufs)] for arrays, bufs in groups]
+            yield self._batch(x, y, sw, m)
 
     def _batch(self, x, y, sw, size):
         if self.class_weight is not None and y is not None:

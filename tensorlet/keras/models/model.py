@@ -4,10 +4,14 @@ defines layers in `__init__` and the math in `call`.
 compile/fit/evaluate/predict and the *_on_batch methods delegate to `trainer` (the loops),
 which runs plans compiled once per data signature by `plans` (DESIGN.md rule 3).
 """
+import numpy as np
+
 from tensorlet.framework.traceback_utils import filter_traceback
 from tensorlet.keras import backend, tree
 from tensorlet.keras.layers import node as _node
-from tensorlet.keras.layers.layer import Layer
+from tensorlet.keras.layers.layer import Layer, _remember
+from tensorlet.keras.models import trainer
+from tensorlet.keras.models.plans import SessionCall
 from tensorlet.keras.layers.layer_utils import is_shape_list
 from tensorlet.ops.array import placeholder
 
@@ -133,6 +137,25 @@ class Model(Layer):
             return sig[index][1]
         return super()._eager_input_dtype(index, array)
 
+    def _eager_array_call(self, x, training):
+        """`model(array)`, as `Layer._eager_array_call` traces and keys it, run through a
+        session callable made once per traced signature (no per-call fetch/feed walk)."""
+        dtype = self._eager_input_dtype(0, x)
+        batch = x.shape[0] if x.ndim and self._static_batch() else None
+        key = ("<model array>", x.shape[1:] if x.ndim else None, batch, dtype, training)
+        entry = self._eager_cache.get(key)
+        if entry is None:
+            phs, outputs = self._trace_eager(((x,), {}), [x], [dtype], training)
+            entry = (SessionCall(tree.flatten(outputs), phs), outputs)
+            _remember(self._eager_cache, key, entry)
+        else:
+            self._eager_cache.move_to_end(key)
+        call, outputs = entry
+        values = call([x])
+        if values[0].__class__ is np.ndarray and not tree.is_nested(outputs):
+            return values[0]
+        return tree.pack_sequence_as(outputs, [np.asarray(v) for v in values])
+
     @filter_traceback
     def __call__(self, *args, **kwargs):
         """`model(x)`: as `Layer.__call__`, with errors raised through tensorlet's internal
@@ -144,7 +167,6 @@ class Model(Layer):
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
         """Configure the model for training (strings or objects for each argument)."""
-        from tensorlet.keras.models import trainer
         trainer.compile_model(self, optimizer, loss, loss_weights, metrics, weighted_metrics)
 
     @filter_traceback
@@ -159,7 +181,6 @@ class Model(Layer):
         TerminateOnNaN), "raise" (raise FloatingPointError with the same message) or
         "continue".
         """
-        from tensorlet.keras.models import trainer
         return trainer.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                            callbacks=callbacks, validation_split=validation_split,
                            validation_data=validation_data, shuffle=shuffle,
@@ -173,7 +194,6 @@ class Model(Layer):
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """The loss (and metrics) on the data: a scalar, a list, or a dict (`return_dict`)."""
-        from tensorlet.keras.models import trainer
         return trainer.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
                                 sample_weight=sample_weight, steps=steps, callbacks=callbacks,
                                 return_dict=return_dict)
@@ -181,7 +201,6 @@ class Model(Layer):
     @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The outputs for `x`, computed in batches (default 32) and concatenated."""
-        from tensorlet.keras.models import trainer
         return trainer.predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps,
                                callbacks=callbacks)
 
@@ -189,17 +208,14 @@ class Model(Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         """One gradient update on one batch; returns the loss (and metrics)."""
-        from tensorlet.keras.models import trainer
         return trainer.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
 
     @filter_traceback
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        from tensorlet.keras.models import trainer
         return trainer.test_on_batch(self, x, y, sample_weight, return_dict)
 
     @filter_traceback
     def predict_on_batch(self, x):
-        from tensorlet.keras.models import trainer
         return trainer.predict_on_batch(self, x)
 
     @property

@@ -3,8 +3,9 @@ into the Keras graph and then run per batch as one cached session plan (DESIGN.m
 
 A train step is one plan: forward (training=True), the loss terms, the regularisation losses,
 gradients (`tensorlet.gradients`), the optimizer's update ops and the metric updates. The loss
-is fetched from the same run, computed before the update. Metric results are read in a
-separate small run, because a run reads each variable once, at the start.
+is fetched from the same run, computed before the update; the metric results too, read after
+the metric updates (control dependencies). A step runs through a `Session.make_callable`
+bound once per session, so a batch pays no per-call walk over fetches and feeds.
 """
 import collections
 
@@ -30,15 +31,36 @@ class Step:
         self.names = list(names)
         self.metric_names = list(metric_names)
         self.outputs = outputs  # structure of the model outputs (predict)
+        self.single_output = outputs is not None and not tree.is_nested(outputs)
+        self._call = SessionCall(self.fetches, self.feeds)
 
     def run(self, arrays):
-        return backend.run(self.fetches, dict(zip(self.feeds, arrays)))
+        return self._call(arrays)
 
     def logs(self, values):
         """(loss term values, {metric name: running result}) from the values of a run."""
         n = len(self.names)
         metrics = {k: float(v) for k, v in zip(self.metric_names, values[n:])}
         return values[:n], metrics
+
+
+class SessionCall:
+    """`fetches` run with `arrays` fed to `feeds` in the Keras session, as `backend.run` does
+    (new variables initialised first), through a `make_callable` bound once per session."""
+
+    __slots__ = ("fetches", "feeds", "_sess", "_fn")
+
+    def __init__(self, fetches, feeds):
+        self.fetches, self.feeds = fetches, feeds
+        self._sess = self._fn = None
+
+    def __call__(self, arrays):
+        sess = backend.get_session()
+        if sess is not self._sess:
+            self._fn = sess.make_callable(self.fetches, self.feeds)
+            self._sess = sess
+        backend._initialize_new_variables(sess)  # as backend.run does
+        return self._fn(*arrays)
 
 
 def _cache(model):
@@ -90,11 +112,17 @@ def array_specs(arrays, float_dtype="float32"):
 
 def predict_step(model):
     """Outputs of `model(x, training=False)` for the model's input signature."""
+    key = ("predict", tuple(model._input_signature))
+    step = _cache(model).get(key)
+    if step is not None:
+        model._functions.move_to_end(key)
+        return step
+
     def build():
         xs = _placeholders(x_specs(model), "x")
         outs = model._trace_forward(xs, False, [])
         return Step(xs, tree.flatten(outs), outputs=outs)
-    return _cached(model, ("predict", tuple(model._input_signature)), build)
+    return _cached(model, key, build)
 
 
 def _loss_graph(model, xs, y_specs, sw_specs, training):

@@ -1,6 +1,9 @@
 """The training, evaluation and prediction loops behind `Model.fit/evaluate/predict`.
 
-Per batch the loops only slice data and run a compiled step (see `plans`). The loss reported
+Per batch the loops only slice (or gather, when shuffling) data and run a compiled step (see
+`plans`); callbacks' batch hooks, with the running logs, are called only when some callback
+overrides one (nothing else could observe them). `predict` on one array that fits in one
+batch, without callbacks or progress bar, runs that batch directly. The loss reported
 for an epoch is the batch-size-weighted mean of the per-batch losses, each computed before that
 batch's update (SEMANTICS.md). A non-finite loss stops training by default (issue 9), naming
 the epoch, the batch and the loss term.
@@ -143,34 +146,18 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     state = model._compile_state
     model.stop_training = False
     cbs.on_train_begin()
+    hooks = _uses_batch_hooks(cbs, _TRAIN_BATCH_HOOKS)
     initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch  # BackupAndRestore
     logs = {}
     for epoch in range(initial_epoch, epochs):
         state.reset()
         cbs.on_epoch_begin(epoch)
-        tracker = _LossTracker(step.names)
-        stopped_by_nan = False
-        batch_index = -1
-        for batch_index, batch in enumerate(data.epoch()):
-            cbs.on_train_batch_begin(batch_index)
-            terms, metric_logs = step.logs(step.run(_feed(batch)))
-            tracker.update(terms, batch.size)
-            logs = tracker.logs()
-            logs.update(metric_logs)
-            if not math.isfinite(float(terms[0])) and on_nan != "continue":
-                msg = _nan_message(step.names, terms, epoch, batch_index)
-                if on_nan == "raise":
-                    raise FloatingPointError(msg)
-                _data.warn_user(msg, RuntimeWarning)
-                model.stop_training = stopped_by_nan = True
-            cbs.on_train_batch_end(batch_index, logs)
-            if model.stop_training:
-                break
-        if batch_index < 0:
+        batch_logs, stopped_by_nan = _train_epoch(model, step, data, cbs, hooks, epoch, on_nan)
+        if batch_logs is None:
             _data.warn_user("Your input ran out of data; interrupting training.")
             break
         data.end_epoch()
-        epoch_logs = dict(logs)
+        epoch_logs = batch_logs
         if val is not None and not stopped_by_nan and _should_validate(epoch, validation_freq):
             val_logs = _evaluate_data(model, val, cbs)
             epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -180,6 +167,57 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             break
     cbs.on_train_end(logs)
     return model.history
+
+
+def _train_epoch(model, step, data, cbs, hooks, epoch, on_nan):
+    """One epoch of training steps; returns (the logs after its last batch, or None when the
+    data gave no batch; whether a non-finite loss stopped it). Without batch `hooks` the
+    per-batch logs are not built: only the loss sums and the NaN check run per batch."""
+    tracker = _LossTracker(step.names)
+    n_terms = len(step.names)
+    values = None
+    stopped_by_nan = False
+    for batch_index, batch in enumerate(data.epoch()):
+        if hooks:
+            cbs.on_train_batch_begin(batch_index)
+        values = step.run(_feed(batch))
+        terms = values[:n_terms]
+        tracker.update(terms, batch.size)
+        if not math.isfinite(float(terms[0])) and on_nan != "continue":
+            msg = _nan_message(step.names, terms, epoch, batch_index)
+            if on_nan == "raise":
+                raise FloatingPointError(msg)
+            _data.warn_user(msg, RuntimeWarning)
+            model.stop_training = stopped_by_nan = True
+        if hooks:
+            cbs.on_train_batch_end(batch_index, _running_logs(step, tracker, values))
+        if model.stop_training:
+            break
+    if values is None:
+        return None, stopped_by_nan
+    return _running_logs(step, tracker, values), stopped_by_nan
+
+
+def _running_logs(step, tracker, values):
+    """The logs after a batch: running loss means and the metric results that run read."""
+    logs = tracker.logs()
+    logs.update(step.logs(values)[1])
+    return logs
+
+
+_TRAIN_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin",
+                      "on_batch_end")
+_TEST_BATCH_HOOKS = ("on_test_batch_begin", "on_test_batch_end")
+
+
+def _uses_batch_hooks(cbs, hooks):
+    """Whether a callback (or the CallbackList itself) overrides one of `hooks`, as a method
+    or an instance attribute (LambdaCallback). When none does, no one can see per-batch calls
+    or logs, and the loops skip them."""
+    from tensorlet.keras.callbacks import Callback, CallbackList
+    owners = [(cbs, CallbackList)] + [(cb, Callback) for cb in cbs.callbacks]
+    return any(getattr(getattr(obj, name, None), "__func__", None) is not getattr(base, name)
+               for obj, base in owners for name in hooks)
 
 
 def _split_data(model, x, y, sample_weight, validation_split, batch_size, shuffle,
@@ -235,17 +273,18 @@ def _evaluate_data(model, data, cbs):
     tracker = _LossTracker(step.names)
     if cbs is not None:
         cbs.on_test_begin()
-    logs = {}
+    hooks = cbs is not None and _uses_batch_hooks(cbs, _TEST_BATCH_HOOKS)
+    n_terms = len(step.names)
+    values = None
     for i, batch in enumerate(data.epoch()):
-        if cbs is not None:
+        if hooks:
             cbs.on_test_batch_begin(i)
-        terms, metric_logs = step.logs(step.run(_feed(batch)))
-        tracker.update(terms, batch.size)
-        logs = tracker.logs()
-        logs.update(metric_logs)
-        if cbs is not None:
-            cbs.on_test_batch_end(i, logs)
+        values = step.run(_feed(batch))
+        tracker.update(values[:n_terms], batch.size)
+        if hooks:
+            cbs.on_test_batch_end(i, _running_logs(step, tracker, values))
     data.end_epoch()
+    logs = {} if values is None else _running_logs(step, tracker, values)
     if cbs is not None:
         cbs.on_test_end(logs)
     return logs
@@ -312,7 +351,10 @@ def predict_on_batch(model, x):
     model._ensure_built_for(xs, structure)
     _data.check_inputs(model, xs)
     step = plans.predict_step(model)
-    return tree.pack_sequence_as(step.outputs, [np.asarray(v) for v in step.run(xs)])
+    values = step.run(xs)  # fresh arrays (Session.run's fetch semantics), 0-d as scalars
+    if step.single_output and values[0].__class__ is np.ndarray:
+        return values[0]
+    return tree.pack_sequence_as(step.outputs, [np.asarray(v) for v in values])
 
 
 # -- one batch ---------------------------------------------------------------------------------
