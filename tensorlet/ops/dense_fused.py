@@ -30,7 +30,7 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.registry import op_def
 from tensorlet.framework.shapes import TensorShape
 from tensorlet.runtime import passes
-from tensorlet.runtime.jit import compiled, njit, numba_enabled
+from tensorlet.runtime.jit import compiled, njit, worth_compiling
 from . import nn as _nn
 from .base import apply, declare
 from .math import add, matmul
@@ -81,13 +81,14 @@ def _build():
                                  relu_grad_bias=relu_grad_bias)
 
 
-def _kernels():
-    return compiled(_build, _COMPILED) if numba_enabled() else None
+def _kernels(size):
+    """The compiled kernels for an array of `size` elements, or None (NumPy fallback)."""
+    return compiled(_build, _COMPILED) if worth_compiling(size) else None
 
 
 def _bias_relu(z, b, keep, scale):
     """z = relu(z + b) [* keep * scale], in place (z is the GEMM's fresh output)."""
-    k = _kernels()
+    k = _kernels(z.size)
     zero = z.dtype.type(0)
     if b is None:
         b = np.zeros(z.shape[1], z.dtype)
@@ -108,7 +109,7 @@ def _relu_grad_bias(dy, y, scale):
     """(dz, db): dz = dy * scale where y > 0, else 0; db = dz summed over rows."""
     dz = np.empty(dy.shape, dy.dtype)
     db = np.empty(dy.shape[1], dy.dtype)
-    k = _kernels()
+    k = _kernels(dy.size)
     if k is not None:
         k.relu_grad_bias(np.ascontiguousarray(dy), np.ascontiguousarray(y), scale,
                          dy.dtype.type(0), dz, db)

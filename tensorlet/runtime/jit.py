@@ -5,6 +5,17 @@ fallback (the tests run both paths)."""
 import os
 
 
+# Below this many elements a fused kernel's NumPy fallback costs microseconds, while the first
+# compiled call imports numba and LLVM (~130 MB resident, a few tenths of a second): kernels
+# that check `worth_compiling` leave small calls (single-sample inference) to NumPy.
+MIN_COMPILED_SIZE = 1 << 14
+
+
+def worth_compiling(size):
+    """Whether an array of `size` elements should go through a compiled kernel."""
+    return size >= MIN_COMPILED_SIZE and numba_enabled()
+
+
 def numba_enabled():
     """Whether compiled kernels may be used (the user has not disabled them)."""
     return os.environ.get("TENSORLET_DISABLE_NUMBA") != "1"

@@ -9,6 +9,8 @@ import pytest
 import tensorlet as tf
 from tensorlet import keras
 from tensorlet.framework.errors import InvalidArgumentError
+from tensorlet.ops import dense_fused
+from tensorlet.runtime import jit
 
 rng = np.random.default_rng(12)
 UNFUSED = {"Relu", "ReluGrad", "BiasAdd", "DropoutMask"}
@@ -19,8 +21,19 @@ def _plan_types(sess):
 
 
 def _configure(monkeypatch, fuse, numba):
+    """Passes on or off; numba on for every size (these tests' arrays are small) or off."""
     monkeypatch.setenv("TENSORLET_DISABLE_PASSES", "" if fuse else "fuse")
     monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "" if numba else "1")
+    monkeypatch.setattr(jit, "MIN_COMPILED_SIZE", 0)
+
+
+def test_small_arrays_stay_on_numpy(monkeypatch):
+    """Single-sample inference never imports numba; training-sized arrays are compiled."""
+    monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "")
+    assert dense_fused._kernels(512) is None
+    assert dense_fused._kernels(jit.MIN_COMPILED_SIZE) is not None
+    monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "1")
+    assert dense_fused._kernels(jit.MIN_COMPILED_SIZE) is None
 
 
 def _mlp(gen, dtype, bias, dropout, rate=0.5):
