@@ -1,5 +1,6 @@
 """Test-wide set-up: the tests folder is importable (gradcheck helpers), each test gets a fresh
-default graph."""
+default graph, and compiled kernels run on arrays of every size (the tests' arrays are small;
+runtime/jit.py leaves small arrays to NumPy in normal use)."""
 import os
 import sys
 
@@ -13,6 +14,12 @@ def _fresh_graph():
     import tensorlet as tf
     tf.reset_default_graph()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _compile_small_arrays(monkeypatch):
+    from tensorlet.runtime import jit
+    monkeypatch.setattr(jit, "MIN_COMPILED_SIZE", 0)
 
 
 @pytest.fixture

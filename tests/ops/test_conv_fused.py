@@ -1,7 +1,8 @@
 """The conv + bias + relu + max-pool fusion: plans with and without the pass (and with and
 without numba) give the same outputs and gradients over a grid of geometries; the pass fires
-where it should (training and inference plans, first and inner layers) and not where it must
-not (NCHW, SAME or overlapping pooling, grouped convolutions, intermediates read elsewhere)."""
+where it should (training and inference plans, first and inner layers; the direct ops for
+9-tap first layers with numba) and not where it must not (NCHW, SAME or overlapping pooling,
+grouped convolutions, intermediates read elsewhere)."""
 import numpy as np
 import pytest
 
@@ -9,8 +10,9 @@ import tensorlet as tf
 from tensorlet import keras
 
 rng = np.random.default_rng(11)
-FUSED = {"PoolOrderedPatches", "PatchConvBiasReluMaxPool", "PatchConvBiasReluMaxPoolGrad",
-         "PoolOrderedPatchesGrad"}
+FUSED = {"PoolOrderedPatches", "PatchConvBiasReluMaxPool", "PatchConvBiasReluMaxPoolGrad"}
+DIRECT = {"ConvBiasReluMaxPool", "ConvBiasReluMaxPoolFilterGrad"}
+UNFUSED = {"Conv2D", "MaxPool", "MaxPoolGrad", "Conv2DBackpropInput", "Conv2DBackpropFilter"}
 
 
 def _plan_types(sess):
@@ -43,27 +45,105 @@ CASES = [  # (x NHWC, filter, conv kwargs, pool)
 ]
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("numba", [True, False])
-@pytest.mark.parametrize("case", range(len(CASES)))
-def test_fused_training_matches_unfused(case, numba, dtype, monkeypatch):
-    xs, fs, kw, pool = CASES[case]
+# 9 filter taps (kh * kw * C) under 4-element pooling windows: the direct ops when the input
+# gradient is not wanted (a network's first layer) and numba is there.
+DIRECT_CASES = [
+    ((3, 10, 10, 1), (3, 3, 1, 5), {"strides": 1, "padding": "VALID"}, 2),
+    ((2, 9, 12, 3), (1, 3, 3, 4), {"strides": 1, "padding": "SAME"}, [1, 4]),
+    ((2, 11, 9, 1), (3, 3, 1, 6), {"strides": [2, 1], "dilations": [1, 2],
+                                   "padding": [[0, 0], [1, 0], [0, 2], [0, 0]]}, 2),
+    ((2, 8, 7, 9), (1, 1, 9, 3), {"strides": 1, "padding": "VALID"}, [4, 1]),
+]
+
+
+def _training(xs, fs, kw, pool, dtype, wrt_x=True):
+    """(fetches: y and the gradients of sum(y * r), feeds) for a placeholder chain."""
     x = tf.placeholder(dtype, xs)
     w = tf.placeholder(dtype, fs)
     b = tf.placeholder(dtype, fs[3:])
     y = _chain(x, w, b, kw, pool)
     r = rng.standard_normal(y.shape.as_list()).astype(dtype)
-    grads = tf.gradients(tf.reduce_sum(y * r), [x, w, b])
+    grads = tf.gradients(tf.reduce_sum(y * r), [x, w, b] if wrt_x else [w, b])
     feeds = {x: rng.standard_normal(xs).astype(dtype), w: rng.standard_normal(fs).astype(dtype),
              b: (rng.standard_normal(fs[3]) * 0.3).astype(dtype)}
-    ref, types = _run([y] + grads, feeds, monkeypatch, fuse=False)
-    assert not types & FUSED
-    got, types = _run([y] + grads, feeds, monkeypatch, numba=numba)
-    assert FUSED <= types and "Conv2D" not in types and "MaxPoolGrad" not in types
+    return [y] + grads, feeds
+
+
+def _assert_close(got, ref, dtype, names):
     tol = 1e-4 if dtype == np.float32 else 1e-10
-    for name, a, e in zip(["y", "dx", "dw", "db"], got, ref):
+    for name, a, e in zip(names, got, ref):
         assert a.dtype == dtype
         np.testing.assert_allclose(a, e, rtol=tol, atol=tol, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("numba", [True, False])
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_fused_training_matches_unfused(case, numba, dtype, monkeypatch):
+    fetches, feeds = _training(*CASES[case], dtype)
+    ref, types = _run(fetches, feeds, monkeypatch, fuse=False)
+    assert not types & (FUSED | DIRECT)
+    got, types = _run(fetches, feeds, monkeypatch, numba=numba)
+    assert FUSED <= types and not types & (UNFUSED | DIRECT)  # dx wanted: the patch ops
+    _assert_close(got, ref, dtype, ["y", "dx", "dw", "db"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("numba", [True, False])
+@pytest.mark.parametrize("case", range(len(DIRECT_CASES)))
+def test_first_layer_training_matches_unfused(case, numba, dtype, monkeypatch):
+    fetches, feeds = _training(*DIRECT_CASES[case], dtype, wrt_x=False)
+    ref, _ = _run(fetches, feeds, monkeypatch, fuse=False)
+    got, types = _run(fetches, feeds, monkeypatch, numba=numba)
+    assert not types & UNFUSED
+    assert (DIRECT <= types and not types & FUSED) if numba else FUSED <= types
+    _assert_close(got, ref, dtype, ["y", "dw", "db"])
+
+
+@pytest.mark.parametrize("numba", [True, False])
+def test_direct_filter_gradient_matches_the_patch_kernels(numba, monkeypatch):
+    """The direct filter gradient against the patch ops' kernels for any window maxima and a
+    relu mask with zeros (not from the forward op), over the direct op's sample geometries."""
+    from tensorlet.ops import conv_fused as cf
+    monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "" if numba else "1")
+    for xs, fs, conv_attrs, pool in cf._DIRECT_CASES:
+        attrs = cf.fused_attrs(conv_attrs, fs[:2], pool)
+        attrs.update(pooled_hw=cf._pooled(attrs, xs[1:3])[2], argmax=True)
+        shape = (xs[0],) + attrs["pooled_hw"] + (fs[3],)
+        xv, wv, dy = (rng.standard_normal(s).astype(np.float32) for s in (xs, fs, shape))
+        yv = np.maximum(rng.standard_normal(shape), 0).astype(np.float32)
+        idx = rng.integers(0, 4, shape).astype(np.uint8)
+        got = cf._direct_filter_grad_kernel(attrs, xv, wv, yv, idx, dy)
+        ref = cf._conv_pool_grad_kernel({**attrs, "cols_grad": False},
+                                        cf._patches_kernel(attrs, xv), wv, yv, idx, dy)
+        for a, e in zip(got, ref):
+            assert a.shape == e.shape and a.dtype == np.float32
+            np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("numba", [True, False])
+def test_first_layer_inference_plan(numba, monkeypatch):
+    xs, fs, kw, pool = DIRECT_CASES[0]
+    x = tf.placeholder(tf.float32, (None,) + xs[1:])
+    y = _chain(x, tf.constant(rng.standard_normal(fs).astype(np.float32)),
+               tf.constant(np.full(fs[3], 0.1, np.float32)), kw, pool)
+    feeds = {x: rng.standard_normal(xs).astype(np.float32)}
+    ref, _ = _run(y, feeds, monkeypatch, fuse=False)
+    got, types = _run(y, feeds, monkeypatch, numba=numba)
+    assert ("ConvBiasReluMaxPool" if numba else "PatchConvBiasReluMaxPool") in types
+    assert not types & (UNFUSED | {"ConvBiasReluMaxPoolFilterGrad"})
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_direct_op_rejects_a_filter_of_other_channels():
+    from tensorlet.ops import conv_fused
+    attrs = conv_fused.fused_attrs({"strides": (1, 1), "padding": "VALID",
+                                    "dilations": (1, 1)}, (3, 3), (2, 2))
+    attrs.update(pooled_hw=(3, 3), argmax=False)
+    x = tf.placeholder(tf.float32, (1, 8, 8, 1))
+    with pytest.raises(ValueError, match=r"filter must be \(kh, kw, 1, out\)"):
+        tf.get_default_graph().create_op(
+            "ConvBiasReluMaxPool", [x, tf.zeros((3, 3, 2, 4)), tf.zeros(4)], attrs)
 
 
 @pytest.mark.parametrize("numba", [True, False])
@@ -90,7 +170,7 @@ def test_inference_plan_and_first_layer_without_input_gradient(numba, monkeypatc
     assert "PatchConvBiasReluMaxPool" in inference
     assert "PatchConvBiasReluMaxPoolGrad" not in inference
     assert "PatchConvBiasReluMaxPoolGrad" in types
-    assert "PoolOrderedPatchesGrad" not in types  # no input gradient was asked for
+    assert not types & UNFUSED
     np.testing.assert_allclose(yv, ref_y, rtol=1e-5, atol=1e-5)
     for a, e in zip(gv, ref_g):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4)
@@ -114,7 +194,7 @@ def test_not_fused_where_the_pattern_does_not_hold(variant, monkeypatch):
     if variant == "relu fetched":
         fetches.append(act)
     _, types = _run(fetches, {x: rng.standard_normal(xs)}, monkeypatch)
-    assert not types & FUSED
+    assert not types & (FUSED | DIRECT)
 
 
 def test_keras_training_with_and_without_fusion_agree(monkeypatch):

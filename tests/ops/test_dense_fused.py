@@ -21,14 +21,13 @@ def _plan_types(sess):
 
 
 def _configure(monkeypatch, fuse, numba):
-    """Passes on or off; numba on for every size (these tests' arrays are small) or off."""
     monkeypatch.setenv("TENSORLET_DISABLE_PASSES", "" if fuse else "fuse")
     monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "" if numba else "1")
-    monkeypatch.setattr(jit, "MIN_COMPILED_SIZE", 0)
 
 
 def test_small_arrays_stay_on_numpy(monkeypatch):
     """Single-sample inference never imports numba; training-sized arrays are compiled."""
+    monkeypatch.setattr(jit, "MIN_COMPILED_SIZE", 1 << 14)  # the real threshold (conftest)
     monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "")
     assert dense_fused._kernels(512) is None
     assert dense_fused._kernels(jit.MIN_COMPILED_SIZE) is not None
