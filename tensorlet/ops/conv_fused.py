@@ -38,6 +38,8 @@ from numpy.lib.stride_tricks import as_strided
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.shapes import TensorShape
 from tensorlet.runtime import passes
+from tensorlet.runtime.passes import (fetched_ids, is_output, new_node, replace_uses,
+                                      rewritable, spec_of)
 from . import conv_kernels as _k
 from . import windows as _win
 from .base import apply, declare
@@ -415,40 +417,6 @@ declare("ConvBiasReluMaxPoolFilterGrad", _direct_filter_grad_spec, _direct_filte
 # -- The fusion rule (plan level) -----------------------------------------------------------------
 
 
-class _Stand:
-    """Stands for a Tensor when calling an op's shape rule on plan references."""
-
-    def __init__(self, spec):
-        self.shape, self.dtype = spec
-
-    def constant_value(self):
-        return None
-
-
-def _spec(ref):
-    src, i = ref
-    if isinstance(src, passes.Feed):
-        return src.tensor.shape, src.tensor.dtype
-    return src.specs[i]
-
-
-def _node(op_type, refs, attrs, name, like):
-    from tensorlet.framework.registry import op_def
-    opdef = op_def(op_type)
-    specs = opdef.infer([_Stand(_spec(r)) for r in refs], attrs)
-    return passes.Node(opdef, attrs, refs, specs, name, like.traceback)
-
-
-def _is(ref, op_type):
-    return isinstance(ref[0], passes.Node) and ref[0].type == op_type and ref[1] == 0
-
-
-def _plain(nodes, roots):
-    """None of the nodes is fetched, kept for its effects or has control dependencies."""
-    fetched = {id(src) for src, _ in roots}
-    return all(not (n.deps or n.keep) and id(n) not in fetched for n in nodes)
-
-
 _CONV_KEYS = ("strides", "padding", "dilations", "data_format")
 
 
@@ -460,17 +428,18 @@ def _forward_chain(pool):
     """(conv, bias, relu) under a non-overlapping VALID NHWC MaxPool, or None."""
     a = pool.attrs
     if a["data_format"] != "NHWC" or a["padding"] != "VALID" or \
-            tuple(a["ksize"]) != tuple(a["strides"]) or not _is(pool.inputs[0], "Relu"):
+            tuple(a["ksize"]) != tuple(a["strides"]) or not is_output(pool.inputs[0], "Relu"):
         return None
     relu = pool.inputs[0][0]
-    if not _is(relu.inputs[0], "BiasAdd") or relu.inputs[0][0].attrs["data_format"] != "N...C":
+    if not is_output(relu.inputs[0], "BiasAdd") or \
+            relu.inputs[0][0].attrs["data_format"] != "N...C":
         return None
     bias = relu.inputs[0][0]
-    if not _is(bias.inputs[0], "Conv2D") or bias.inputs[0][0].attrs["data_format"] != "NHWC":
+    if not is_output(bias.inputs[0], "Conv2D") or bias.inputs[0][0].attrs["data_format"] != "NHWC":
         return None
     conv = bias.inputs[0][0]
-    xs, dt = _spec(conv.inputs[0])
-    ws = _spec(conv.inputs[1])[0]
+    xs, dt = spec_of(conv.inputs[0])
+    ws = spec_of(conv.inputs[1])[0]
     if dt.name not in ("float32", "float64") or xs.ndims != 4 or None in xs.dims[1:] or \
             not ws.is_fully_defined() or ws[2] != xs[3]:
         return None
@@ -511,12 +480,6 @@ def _backward_chain(pool, conv, bias, relu, consumers):
     return mpg, rg, grads
 
 
-def _replace(nodes, roots, old, new):
-    for n in nodes:
-        n.inputs = [new if r == old else r for r in n.inputs]
-    roots[:] = [new if r == old else r for r in roots]
-
-
 def _fuse_conv_bias_relu_pool(nodes, consumers, roots):
     """Rewrite the first matching conv + bias + relu + max-pool chain (and its gradients)."""
     for pool in nodes:
@@ -524,7 +487,7 @@ def _fuse_conv_bias_relu_pool(nodes, consumers, roots):
             continue
         fwd = _forward_chain(pool)
         bwd = fwd and _backward_chain(pool, *fwd, consumers)
-        if bwd is None or not _plain(list(fwd) + [n for n in bwd[:2] if n], roots):
+        if bwd is None or not rewritable(list(fwd) + [n for n in bwd[:2] if n], fetched_ids(roots)):
             continue
         _rewrite(nodes, roots, pool, fwd, bwd)
         return True
@@ -535,35 +498,35 @@ def _rewrite(nodes, roots, pool, fwd, bwd):
     conv, bias, relu = fwd
     mpg, rg, grads = bwd
     x, w = conv.inputs
-    xs, ws = _spec(x)[0], _spec(w)[0]
+    xs, ws = spec_of(x)[0], spec_of(w)[0]
     fa = fused_attrs(conv.attrs, ws.dims[:2], pool.attrs["ksize"])
     _, _, phw = _pooled(fa, xs.dims[1:3])
     ca = {**fa, "pooled_hw": phw, "argmax": mpg is not None}
     cbi = grads.get("Conv2DBackpropInput")
     fused_name = pool.name + "/fused_conv_pool"
     if cbi is None and _k.direct_available(ws.dims[:2], xs.dims[3], fa["pool"]):
-        fused = _node("ConvBiasReluMaxPool", [x, w, bias.inputs[1]], ca, fused_name, pool)
+        fused = new_node("ConvBiasReluMaxPool", [x, w, bias.inputs[1]], ca, fused_name, pool)
         new_fwd, src, grad_type, ga = [fused], x, "ConvBiasReluMaxPoolFilterGrad", ca
     else:
-        patches = _node("PoolOrderedPatches", [x], fa, conv.name + "/fused_patches", conv)
-        fused = _node("PatchConvBiasReluMaxPool", [(patches, 0), w, bias.inputs[1]], ca,
+        patches = new_node("PoolOrderedPatches", [x], fa, conv.name + "/fused_patches", conv)
+        fused = new_node("PatchConvBiasReluMaxPool", [(patches, 0), w, bias.inputs[1]], ca,
                       fused_name, pool)
         new_fwd, src = [patches, fused], (patches, 0)
         grad_type, ga = "PatchConvBiasReluMaxPoolGrad", {**ca, "cols_grad": False}
         if cbi is not None:  # the grad op's first output: dx (col2im inside the op)
             ga["in_hwc"] = tuple(xs.dims[1:])
     nodes[nodes.index(pool):nodes.index(pool) + 1] = new_fwd
-    _replace(nodes, roots, (pool, 0), (fused, 0))
+    replace_uses(nodes, roots, (pool, 0), (fused, 0))
     dead = [conv, bias, relu]
     if mpg is not None:
-        grad = _node(grad_type, [src, w, (fused, 0), (fused, 1), mpg.inputs[2]], ga,
+        grad = new_node(grad_type, [src, w, (fused, 0), (fused, 1), mpg.inputs[2]], ga,
                      mpg.name + "/fused_conv_pool_grad", mpg)
         off = 1 if cbi is not None else 0
         if cbi is not None:
-            _replace(nodes, roots, (cbi, 0), (grad, 0))
+            replace_uses(nodes, roots, (cbi, 0), (grad, 0))
         for op_type, index in (("Conv2DBackpropFilter", off), ("BiasAddGrad", off + 1)):
             if op_type in grads:
-                _replace(nodes, roots, (grads[op_type], 0), (grad, index))
+                replace_uses(nodes, roots, (grads[op_type], 0), (grad, index))
         nodes[nodes.index(mpg):nodes.index(mpg) + 1] = [grad]
         dead += [rg] + list(grads.values())
     for n in dead:

@@ -27,9 +27,10 @@ import types
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.registry import op_def
 from tensorlet.framework.shapes import TensorShape
 from tensorlet.runtime import passes
+from tensorlet.runtime.passes import (fetched_ids, is_output, new_node, replace_uses,
+                                      rewritable, spec_of)
 from tensorlet.runtime.jit import compiled, njit, worth_compiling
 from . import nn as _nn
 from .base import apply, declare
@@ -306,53 +307,15 @@ declare("DenseDropoutKeep", _keep_spec, _keep_kernel, stateful=True)
 # -- The fusion rule (plan level) -------------------------------------------------------------
 
 
-class _Stand:
-    """Stands for a Tensor when calling an op's shape rule on plan references."""
-
-    def __init__(self, spec):
-        self.shape, self.dtype = spec
-
-    def constant_value(self):
-        return None
-
-
-def _spec(ref):
-    src, i = ref
-    if isinstance(src, passes.Feed):
-        return src.tensor.shape, src.tensor.dtype
-    return src.specs[i]
-
-
-def _node(op_type, refs, attrs, name, like):
-    opdef = op_def(op_type)
-    specs = opdef.infer([_Stand(_spec(r)) for r in refs], attrs)
-    return passes.Node(opdef, attrs, refs, specs, name, like.traceback)
-
-
-def _is(ref, op_type):
-    return isinstance(ref[0], passes.Node) and ref[0].type == op_type and ref[1] == 0
-
-
-def _free(nodes, fetched=()):
-    """None of the nodes has control dependencies, is kept for its effects or is fetched."""
-    return all(not (n.deps or n.keep) and id(n) not in fetched for n in nodes)
-
-
-def _replace(nodes, roots, old, new):
-    for n in nodes:
-        n.inputs = [new if r == old else r for r in n.inputs]
-    roots[:] = [new if r == old else r for r in roots]
-
-
 def _matmul_of(ref, reader, consumers, fetched):
     """The MatMul(x, w) of 2-D float operands that `ref` is, when only `reader` reads it."""
-    if not _is(ref, "MatMul") or consumers.get(ref) != [reader]:
+    if not is_output(ref, "MatMul") or consumers.get(ref) != [reader]:
         return None
     mm = ref[0]
-    (xs, dt), (ws, wdt) = _spec(mm.inputs[0]), _spec(mm.inputs[1])
+    (xs, dt), (ws, wdt) = spec_of(mm.inputs[0]), spec_of(mm.inputs[1])
     if mm.attrs["transpose_a"] or mm.attrs["transpose_b"] or xs.ndims != 2 or \
             ws.ndims != 2 or dt not in (_dt.float32, _dt.float64) or wdt is not dt or \
-            not _free([mm], fetched):
+            not rewritable([mm], fetched):
         return None
     return mm
 
@@ -388,8 +351,8 @@ def _dropout_chain(relu, consumers, fetched):
         chains.append((other, chain, reader[0]))
     expected = [mask, fwd] + [n for _, chain, rg in chains for n in chain[1:] + [rg]]
     if fwd is None or sorted(map(id, users)) != sorted(map(id, expected)) or \
-            not _free([mask] + [n for _, chain, _ in chains for n in chain], fetched) or \
-            not _free([fwd]):
+            not rewritable([mask] + [n for _, chain, _ in chains for n in chain], fetched) or \
+            not rewritable([fwd]):
         return None
     return mask, fwd, chains
 
@@ -402,12 +365,12 @@ def _bias_grads(rg, consumers):
 def _fuse_relu(nodes, consumers, roots, relu, fetched):
     """Rewrite Relu([BiasAdd(]MatMul[)]) [+ dropout] and its gradients; False if no match."""
     ref = relu.inputs[0]
-    bias = ref[0] if _is(ref, "BiasAdd") and consumers.get(ref) == [relu] else None
+    bias = ref[0] if is_output(ref, "BiasAdd") and consumers.get(ref) == [relu] else None
     if bias is not None and (bias.attrs["data_format"] != "N...C" or
-                             not _free([bias], fetched)):
+                             not rewritable([bias], fetched)):
         return False
     mm = _matmul_of(bias.inputs[0] if bias else ref, bias or relu, consumers, fetched)
-    if mm is None or not _free([relu]):
+    if mm is None or not rewritable([relu]):
         return False
     drop = None if id(relu) in fetched else _dropout_chain(relu, consumers, fetched)
     if drop:
@@ -416,7 +379,7 @@ def _fuse_relu(nodes, consumers, roots, relu, fetched):
         grads = [(rg.inputs[0], [], rg) for rg in consumers.get((relu, 0), [])
                  if rg.type == "ReluGrad" and rg.inputs[1] == (relu, 0) != rg.inputs[0]]
     bags = [_bias_grads(rg, consumers) for _, _, rg in grads]
-    if not _free([rg for _, _, rg in grads] + [n for b in bags for n in b]):
+    if not rewritable([rg for _, _, rg in grads] + [n for b in bags for n in b]):
         return False
     x, w = mm.inputs
     b = [bias.inputs[1]] if bias else []
@@ -424,22 +387,22 @@ def _fuse_relu(nodes, consumers, roots, relu, fetched):
     if drop:
         mask, fwd, _ = drop
         rate = [mask.inputs[1]]
-        keep = _node("DenseDropoutKeep", [x, w] + rate, mask.attrs, mask.name, mask)
-        fused = _node("FusedDenseReluDropout", [x, w, (keep, 0)] + rate + b, {}, mm.name, mm)
+        keep = new_node("DenseDropoutKeep", [x, w] + rate, mask.attrs, mask.name, mask)
+        fused = new_node("FusedDenseReluDropout", [x, w, (keep, 0)] + rate + b, {}, mm.name, mm)
         nodes[nodes.index(fwd):nodes.index(fwd) + 1] = [keep, fused]
-        _replace(nodes, roots, (fwd, 0), (fused, 0))
+        replace_uses(nodes, roots, (fwd, 0), (fused, 0))
         dead += [relu, mask] + [n for _, chain, _ in grads for n in chain]
     else:
         rate = []
-        fused = _node("FusedDense", [x, w] + b, {"activation": "relu"}, mm.name, mm)
+        fused = new_node("FusedDense", [x, w] + b, {"activation": "relu"}, mm.name, mm)
         nodes[nodes.index(relu)] = fused
-        _replace(nodes, roots, (relu, 0), (fused, 0))
+        replace_uses(nodes, roots, (relu, 0), (fused, 0))
     for (dy, _, rg), bag in zip(grads, bags):
-        g = _node("FusedDenseReluGrad", [dy, (fused, 0)] + rate, {}, rg.name, rg)
+        g = new_node("FusedDenseReluGrad", [dy, (fused, 0)] + rate, {}, rg.name, rg)
         nodes[nodes.index(rg)] = g
-        _replace(nodes, roots, (rg, 0), (g, 0))
+        replace_uses(nodes, roots, (rg, 0), (g, 0))
         for n in bag:
-            _replace(nodes, roots, (n, 0), (g, 1))
+            replace_uses(nodes, roots, (n, 0), (g, 1))
         dead += bag
     for n in dead:
         nodes.remove(n)
@@ -449,22 +412,22 @@ def _fuse_relu(nodes, consumers, roots, relu, fetched):
 def _fuse_linear(nodes, consumers, roots, bias, fetched):
     """Rewrite BiasAdd(MatMul(x, w), b) into a linear FusedDense (the relu chains, tried
     first, have taken those a relu reads)."""
-    if bias.attrs["data_format"] != "N...C" or not _free([bias]):
+    if bias.attrs["data_format"] != "N...C" or not rewritable([bias]):
         return False
     mm = _matmul_of(bias.inputs[0], bias, consumers, fetched)
     if mm is None:
         return False
-    fused = _node("FusedDense", list(mm.inputs) + [bias.inputs[1]], {"activation": "linear"},
+    fused = new_node("FusedDense", list(mm.inputs) + [bias.inputs[1]], {"activation": "linear"},
                   mm.name, mm)
     nodes[nodes.index(bias)] = fused
-    _replace(nodes, roots, (bias, 0), (fused, 0))
+    replace_uses(nodes, roots, (bias, 0), (fused, 0))
     nodes.remove(mm)
     return True
 
 
 def _fuse_dense(nodes, consumers, roots):
     """Rewrite the first matching dense chain (relu chains first, then plain BiasAdd(MatMul))."""
-    fetched = {id(src) for src, _ in roots}
+    fetched = fetched_ids(roots)
     for kind, rewrite in (("Relu", _fuse_relu), ("BiasAdd", _fuse_linear)):
         for n in nodes:
             if n.type == kind and rewrite(nodes, consumers, roots, n, fetched):

@@ -83,13 +83,58 @@ def optimize(nodes, roots):
     return dead_code_elimination(nodes, roots)
 
 
-def _replace_uses(nodes, roots, old, new):
-    """Make every reader of output reference `old` read `new` instead."""
+# -- Helpers for fusion rules ------------------------------------------------------------------
+
+
+def replace_uses(nodes, roots, old, new):
+    """Make every reader of output reference `old` (and every root equal to it) read `new`."""
     for n in nodes:
         n.inputs = [new if r == old else r for r in n.inputs]
     for i, r in enumerate(roots):
         if r == old:
             roots[i] = new
+
+
+class _Stand:
+    """Stands for a Tensor when calling an op's shape rule on plan references."""
+
+    def __init__(self, spec):
+        self.shape, self.dtype = spec
+
+    def constant_value(self):
+        return None
+
+
+def spec_of(ref):
+    """(TensorShape, DType) of a plan reference (node output or feed)."""
+    src, i = ref
+    if isinstance(src, Feed):
+        return src.tensor.shape, src.tensor.dtype
+    return src.specs[i]
+
+
+def new_node(op_type, refs, attrs, name, like):
+    """A Node of registered op `op_type` reading `refs`, its specs from the op's shape rule,
+    named `name` and reporting `like`'s creation traceback (errors name the user's line)."""
+    from tensorlet.framework.registry import op_def
+    opdef = op_def(op_type)
+    specs = opdef.infer([_Stand(spec_of(r)) for r in refs], attrs)
+    return Node(opdef, attrs, refs, specs, name, like.traceback)
+
+
+def is_output(ref, op_type):
+    """Whether `ref` is output 0 of a node of type `op_type`."""
+    return isinstance(ref[0], Node) and ref[0].type == op_type and ref[1] == 0
+
+
+def fetched_ids(roots):
+    return {id(src) for src, _ in roots}
+
+
+def rewritable(nodes, fetched=()):
+    """Whether none of `nodes` has control dependencies, is kept for its effects or is among
+    the `fetched` ids (a fusion may then drop them)."""
+    return all(not (n.deps or n.keep) and id(n) not in fetched for n in nodes)
 
 
 def fold_constants(nodes):
@@ -149,7 +194,7 @@ def eliminate_common_subexpressions(nodes, roots):
             seen[key] = n
             continue
         for i in range(len(n.specs)):
-            _replace_uses(nodes, roots, (n, i), (prev, i))
+            replace_uses(nodes, roots, (n, i), (prev, i))
 
 
 def fuse(nodes, roots):
