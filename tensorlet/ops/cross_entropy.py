@@ -108,19 +108,21 @@ def _sparse_xent_spec(inputs, attrs):
 
 def _sparse_xent_kernel(attrs, logits, labels):
     n = logits.shape[-1]
-    bad = (labels < 0) | (labels >= n)
-    if bad.any():
+    flat = labels.reshape(-1)
+    if flat.size and (flat.min() < 0 or flat.max() >= n):
+        bad = (flat < 0) | (flat >= n)
         raise InvalidArgumentError(
-            f"Received a label value of {labels[bad].reshape(-1)[0]} which is outside the "
-            f"valid range of [0, {n}). Label values: {labels.reshape(-1)[:20]}")
-    shifted = logits - logits.max(axis=-1, keepdims=True)
+            f"Received a label value of {flat[bad][0]} which is outside the "
+            f"valid range of [0, {n}). Label values: {flat[:20]}")
+    z = logits.reshape(flat.size, n)
+    rows = np.arange(flat.size)
+    shifted = z - z.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
     s = e.sum(axis=-1, keepdims=True)
-    idx = labels[..., None].astype(np.intp)
-    loss = (np.log(s) - np.take_along_axis(shifted, idx, -1))[..., 0]
+    loss = np.log(s[:, 0]) - shifted[rows, flat]
     e /= s
-    np.put_along_axis(e, idx, np.take_along_axis(e, idx, -1) - 1, -1)
-    return np.asarray(loss), e
+    e[rows, flat] -= 1
+    return loss.reshape(labels.shape), e.reshape(logits.shape)
 
 
 def _sparse_xent_grad(op, grads, needed):
