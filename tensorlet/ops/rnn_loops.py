@@ -3,14 +3,18 @@ pass needs, and backpropagation through time, for SimpleRNN, LSTM and GRU.
 
 Inside, arrays are time-major in processing order (reversed when go_backwards) and gate
 columns put the recurrent-activation gates first: LSTM (i, f, o, c) from Keras's (i, f, c, o),
-GRU Keras's own (z, r, h). The input projection of all steps (bias included) is one GEMM into
-the gate buffer; each step's recurrent GEMM writes a scratch block that is added into it; the
-weight gradients are one GEMM after the backward loop (see `_Seq`). With the default
-activations a step applies np.tanh once to a whole gate block (sigmoid(x) = tanh(x/2)/2 + 1/2,
-the exact factor 1/2 folded into the weights) and the compiled kernels of `rnn_numba` do the
-arithmetic in between; NumPy ufuncs do it when numba is missing or disabled, and for other
-activations. Masked steps carry the state; their output is the previous output (zeros before
-the first unmasked step) or zeros with zero_output_for_mask, as Keras 3 on TensorFlow.
+GRU Keras's own (z, r, h). SimpleRNN and GRU project the inputs of all steps (bias included)
+with one GEMM into the gate buffer and add each step's recurrent GEMM to it; the LSTM computes
+each step's gates with one GEMM of the row [x, 1, h(t-1)] against [W; b; U] straight into the
+gate buffer (no projection pass, no add), and its backward writes the gate gradients in Keras's
+column order (no permutations). The weight gradients are one GEMM after the backward loop (see
+`_Seq`); the carry out of the first step is computed only when an initial state needs its
+gradient. With the default activations a step applies np.tanh once to a whole gate block
+(sigmoid(x) = tanh(x/2)/2 + 1/2, the exact factor 1/2 folded into the weights) and the
+compiled kernels of `rnn_numba` do the arithmetic in between; NumPy ufuncs do it when numba is
+missing or disabled, and for other activations. Masked steps carry the state; their output is
+the previous output (zeros before the first unmasked step) or zeros with zero_output_for_mask,
+as Keras 3 on TensorFlow.
 """
 import numpy as np
 
@@ -218,29 +222,33 @@ def _lstm_perm(u):
     return np.r_[0:2 * u, 3 * u:4 * u, 2 * u:3 * u]
 
 
+def _lstm_weights(q, W, U, b):
+    """[W; b; U] (D+1+u, 4u), the rows an XH row meets, gate columns (i, f, o, c); on the fast
+    path the sigmoid gates' columns halved."""
+    u = q.u
+    WbU = np.concatenate([W, b[None], U])[:, _lstm_perm(u)]
+    if q.fast:
+        WbU[:, :3 * u] *= 0.5
+    return WbU
+
+
 def lstm_forward(attrs, x, W, U, b, h0, c0, mask):
     u = U.shape[0]
     q = _Seq(attrs, x, mask, u)
-    perm = _lstm_perm(u)
-    Wp, Up, bp = W[:, perm], U[:, perm], b[perm]
-    if q.fast:
-        for a in (Wp, Up, bp[None]):
-            a[:, :3 * u] *= 0.5
-    G = q.project(Wp, bp)
-    H, C = q.states(h0), q.cells(c0)
+    WbU = _lstm_weights(q, W, U, b)
+    XH, H, C = q.XH, q.states(h0), q.cells(c0)
+    G = np.empty((q.T, q.B, 4 * u), q.dt)
     TC = np.empty((q.T, q.B, u), q.dt)
-    R = np.empty((q.B, 4 * u), q.dt)
     tmp = np.empty((q.B, u), q.dt)
     k = q.k
     for s in range(q.T):
-        g = G[s]
-        np.matmul(H[s], Up, out=R)
-        g += R
+        g, m = G[s], q.m(s)
+        np.matmul(XH[s], WbU, out=g)  # [x, 1, h(t-1)] [W; b; U]
         if k is not None:
             np.tanh(g, out=g)
-            k.lstm_cell(g, C[s], C[s + 1], q.m(s))
+            k.lstm_cell(g, C[s], C[s + 1], m)
             np.tanh(C[s + 1], out=TC[s])
-            k.lstm_hidden(g, TC[s], H[s], H[s + 1], q.m(s))
+            k.lstm_hidden(g, TC[s], H[s], H[s + 1], m)
             continue
         sg = g[:, :3 * u]
         if q.fast:
@@ -262,14 +270,15 @@ def lstm_forward(attrs, x, W, U, b, h0, c0, mask):
 
 
 def _lstm_back_numpy(q, g, cp, tc, dh, dc, dz, s, scratch):
-    """One step of the LSTM backward in NumPy (any activations); dc becomes the new carry."""
+    """One step of the LSTM backward in NumPy (any activations): the gate gradients dz in
+    Keras's order (i, f, c, o); dc becomes the new carry."""
     u = q.u
     dct, dcn, tmp = scratch
     i, f, o, c = g[:, :u], g[:, u:2 * u], g[:, 2 * u:3 * u], g[:, 3 * u:]
     np.multiply(dh, o, out=dct)
     scale_by_derivative(q.act, tc, dct, tmp)
     dct += dc
-    zi, zf, zo, zc = dz[:, :u], dz[:, u:2 * u], dz[:, 2 * u:3 * u], dz[:, 3 * u:]
+    zi, zf, zc, zo = dz[:, :u], dz[:, u:2 * u], dz[:, 2 * u:3 * u], dz[:, 3 * u:]
     np.multiply(dh, tc, out=zo)
     scale_by_derivative(q.rec, o, zo, tmp)
     np.multiply(dct, c, out=zi)
@@ -287,28 +296,27 @@ def _lstm_back_numpy(q, g, cp, tc, dh, dc, dz, s, scratch):
 def lstm_backward(attrs, needs, x, W, U, mask, XH, C, TC, G, dy, dhT, dcT):
     u = U.shape[0]
     q = _Seq(attrs, x, mask, u, XH=XH)
-    perm = _lstm_perm(u)
-    UpT = np.ascontiguousarray(U[:, perm].T)
+    UT = np.ascontiguousarray(U.T)
     dh, add_output_grad = q.backward_start(dy, dhT)
     dc = np.zeros_like(dh) if dcT is None else dcT.copy()
-    dZ = np.empty((q.T, q.B, 4 * u), q.dt)
+    dZ = np.empty((q.T, q.B, 4 * u), q.dt)  # gate gradients, Keras's order: no permutations
     dhn = np.empty_like(dh)
     scratch = [np.empty_like(dh) for _ in range(3)]
     k = q.k
+    need_h0 = any(needs[4:])  # else the carry out of step 0 is not needed
     for s in reversed(range(q.T)):
         add_output_grad(dh, s)
         if k is not None:
             k.lstm_back(G[s], C[s], TC[s], dh, dc, dZ[s], q.m(s))
         else:
             _lstm_back_numpy(q, G[s], C[s], TC[s], dh, dc, dZ[s], s, scratch)
-        np.matmul(dZ[s], UpT, out=dhn)
+        if s == 0 and not need_h0:
+            break
+        np.matmul(dZ[s], UT, out=dhn)
         q.merge(dhn, dh, s)
         dh, dhn = dhn, dh
-    inv = np.argsort(perm)
     dW, db, dU = q.weight_grads(dZ) if any(needs[1:4]) else (None, None, None)
-    return _pick(needs, (
-        needs[0] and q.input_grad(q.flat(dZ) @ W[:, perm].T),
-        needs[1] and dW[:, inv], needs[2] and dU[:, inv], needs[3] and db[inv], dh, dc))
+    return _pick(needs, (needs[0] and q.input_grad(q.flat(dZ) @ W.T), dW, dU, db, dh, dc))
 
 
 # -- GRU ---------------------------------------------------------------------------------------
@@ -440,6 +448,7 @@ def gru_backward(attrs, needs, x, W, U, mask, XH, RH, G, dy, dhT):
     UT = np.ascontiguousarray(U.T) if ra else np.ascontiguousarray(U[:, :2 * u].T)
     UhT = None if ra else np.ascontiguousarray(U[:, 2 * u:].T)
     k = q.k
+    need_h0 = any(needs[4:])  # else the carry out of step 0 is not needed
     for s in reversed(range(q.T)):
         add_output_grad(dh, s)
         g, hp, m = G[s], H[s], q.m(s)
@@ -448,6 +457,8 @@ def gru_backward(attrs, needs, x, W, U, mask, XH, RH, G, dy, dhT):
                 k.gru_back(g, hp, RH[s], dh, dR[s], dHH[s], dhp, m)
             else:
                 _gru_back_numpy(q, g, hp, RH[s], dh, dR[s], dHH[s], dhp, s, tmp)
+            if s == 0 and not need_h0:
+                break
             np.matmul(dR[s], UT, out=dhn)
         else:
             if k is not None:

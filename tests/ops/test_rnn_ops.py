@@ -148,6 +148,29 @@ def test_gradient_op_computes_only_what_is_needed():
         assert sess.run(gW).shape == W.shape
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_weight_gradients_do_not_depend_on_asking_for_the_state_gradients(path, cell):
+    """Without the initial states' gradients the backward skips the carry out of the first
+    step; the weight gradients stay those computed along with the states' gradients."""
+    x, W, U, b, states, _ = _problem(cell, B=3, T=4, D=2, u=3, with_state=True)
+    c = [tf.constant(np.asarray(a, np.float32)) for a in [x, W, U, b] + states]
+    kw = {"mask": tf.constant(MASK[:, :4])}
+    if cell == "lstm":
+        out = tf.nn.lstm_sequence(*c[:4], initial_h=c[4], initial_c=c[5], **kw)
+    elif cell == "simple":
+        out = tf.nn.simple_rnn_sequence(*c, **kw)
+    else:
+        out = tf.nn.gru_sequence(*c, reset_after=cell == "gru_after", **kw)
+    loss = sum(tf.reduce_sum(o * o) for o in out)
+    weights_only = tf.gradients(loss, c[1:4])
+    with_states = tf.gradients(loss, c[1:])
+    assert len(weights_only[0].op.outputs) == 3 and len(with_states[0].op.outputs) == len(c) - 1
+    with tf.Session() as sess:
+        a, b_ = sess.run([weights_only, with_states[:3]])
+    for p, q in zip(a, b_):
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-7)
+
+
 def test_grad_op_has_no_gradient_rule():
     assert op_def("LSTMSequenceGrad").grad is None
     from tensorlet.ops import rnn
