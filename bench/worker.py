@@ -63,7 +63,8 @@ def make_data(workload):
 def time_import(module, runs=3):
     """Median seconds of ``import module`` and RSS (MB) after it, each in a fresh interpreter.
 
-    One extra run first warms the disk cache and is not counted.
+    One extra run first warms the disk cache (and writes the bytecode cache, as `pip install`
+    would have: PYTHONDONTWRITEBYTECODE is dropped) and is not counted.
     """
     code = ("import resource, time, json; t = time.perf_counter(); import {m}; "
             "t = time.perf_counter() - t; "
@@ -71,10 +72,18 @@ def time_import(module, runs=3):
     out = []
     for _ in range(runs + 1):
         p = subprocess.run([sys.executable, "-c", code.format(m=module)], capture_output=True,
-                           text=True, check=True, cwd=ROOT)
+                           text=True, check=True, cwd=ROOT, env=with_bytecode())
         out.append(json.loads(p.stdout.strip().splitlines()[-1]))
     times, rss = zip(*out[1:])
     return {"import_s": statistics.median(times), "rss_after_import_mb": statistics.median(rss)}
+
+
+def with_bytecode(env=None):
+    """`env` (default: this process's) without PYTHONDONTWRITEBYTECODE, so that an installed
+    package imports from .pyc files as it does after `pip install`."""
+    env = dict(os.environ if env is None else env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def time_first_step(framework, env=None):
@@ -86,7 +95,7 @@ def time_first_step(framework, env=None):
             f"[m.first_step(w, worker.make_data(w)) for w in {FIRST_STEP_MODELS!r}]; "
             "print(json.dumps(time.perf_counter() - t))")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                       cwd=ROOT, env=env)
+                       cwd=ROOT, env=with_bytecode(env))
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
