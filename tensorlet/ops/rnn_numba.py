@@ -28,7 +28,8 @@ def _build():
     jit = njit()
 
     # Constants are typed like the arrays (a.dtype.type) so float32 stays float32; each inner
-    # loop touches few arrays so that LLVM vectorises it.
+    # loop touches few arrays so that LLVM vectorises it. Rows are copied by explicit loops:
+    # a slice assignment (a[:] = b) pulls in numba's shape-error formatting, ~3 s of compile.
 
     @jit
     def lstm_cell(g, cp, cn, m):
@@ -41,7 +42,8 @@ def _build():
                 gb[j] = gb[j] * half + half
             cb, pb = cn[b], cp[b]
             if not m[b]:
-                cb[:] = pb
+                for k in range(cb.shape[0]):
+                    cb[k] = pb[k]
                 continue
             for j in range(u):
                 cb[j] = gb[u + j] * pb[j] + gb[j] * gb[3 * u + j]
@@ -53,7 +55,8 @@ def _build():
         for b in range(n):
             hb = hn[b]
             if not m[b]:
-                hb[:] = hp[b]
+                for k in range(hb.shape[0]):
+                    hb[k] = hp[b][k]
                 continue
             gb, tb = g[b], tc[b]
             for j in range(u):
@@ -69,7 +72,8 @@ def _build():
         for b in range(n):
             zb = dz[b]
             if not m[b]:
-                zb[:] = 0
+                for k in range(zb.shape[0]):
+                    zb[k] = 0
                 continue
             gi, gf, go, gc = g[b, :u], g[b, u:2 * u], g[b, 2 * u:3 * u], g[b, 3 * u:]
             zi, zf, zc, zo = zb[:u], zb[u:2 * u], zb[2 * u:3 * u], zb[3 * u:]
@@ -139,7 +143,8 @@ def _build():
             for j in range(u):
                 gb[2 * u + j] = cb[j]
             if not m[b]:
-                hb[:] = pb
+                for k in range(hb.shape[0]):
+                    hb[k] = pb[k]
                 continue
             for j in range(u):
                 hh = cb[j]
@@ -154,9 +159,12 @@ def _build():
         for b in range(n):
             rb, ab, qb, db = dr[b], dhh[b], dhp[b], dh[b]
             if not m[b]:
-                rb[:] = 0
-                ab[:] = 0
-                qb[:] = db
+                for k in range(rb.shape[0]):
+                    rb[k] = 0
+                for k in range(ab.shape[0]):
+                    ab[k] = 0
+                for k in range(qb.shape[0]):
+                    qb[k] = db[k]
                 continue
             gb, pb, sb = g[b], hp[b], rh[b]
             for j in range(u):  # candidate, z, direct
@@ -177,8 +185,10 @@ def _build():
         for b in range(n):
             zb, qb, db = dz[b], dhp[b], dh[b]
             if not m[b]:
-                zb[:] = 0
-                qb[:] = db
+                for k in range(zb.shape[0]):
+                    zb[k] = 0
+                for k in range(qb.shape[0]):
+                    qb[k] = db[k]
                 continue
             gb, pb = g[b], hp[b]
             for j in range(u):
