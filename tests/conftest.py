@@ -16,10 +16,23 @@ def _fresh_graph():
     yield
 
 
+def _jit():
+    from tensorlet.runtime import jit
+    return jit
+
+
+_DEFAULT_MIN_COMPILED_SIZE = _jit().MIN_COMPILED_SIZE
+
+
 @pytest.fixture(autouse=True)
 def _compile_small_arrays(monkeypatch):
-    from tensorlet.runtime import jit
-    monkeypatch.setattr(jit, "MIN_COMPILED_SIZE", 0)
+    monkeypatch.setattr(_jit(), "MIN_COMPILED_SIZE", 0)
+
+
+@pytest.fixture
+def real_compile_threshold(monkeypatch):
+    """The library's own size threshold for compiled kernels (as in a user's process)."""
+    monkeypatch.setattr(_jit(), "MIN_COMPILED_SIZE", _DEFAULT_MIN_COMPILED_SIZE)
 
 
 @pytest.fixture

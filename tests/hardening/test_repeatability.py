@@ -136,7 +136,7 @@ def test_tf1_graph_seed_repeats_initialisers_dropout_and_shuffles():
     assert not np.array_equal(a[0][2], a[1][0])  # two runs draw different dropout masks
 
 
-def test_two_processes_give_bitwise_identical_weights():
+def test_two_processes_give_bitwise_identical_weights(real_compile_threshold):
     """The same program in two fresh interpreters (different hash seeds, so no dict or set
     order can leak into the result) prints the same digest of its trained weights."""
     code = PROGRAM + textwrap.dedent("""

@@ -25,9 +25,8 @@ def _configure(monkeypatch, fuse, numba):
     monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "" if numba else "1")
 
 
-def test_small_arrays_stay_on_numpy(monkeypatch):
+def test_small_arrays_stay_on_numpy(monkeypatch, real_compile_threshold):
     """Single-sample inference never imports numba; training-sized arrays are compiled."""
-    monkeypatch.setattr(jit, "MIN_COMPILED_SIZE", 1 << 14)  # the real threshold (conftest)
     monkeypatch.setenv("TENSORLET_DISABLE_NUMBA", "")
     assert dense_fused._kernels(512) is None
     assert dense_fused._kernels(jit.MIN_COMPILED_SIZE) is not None
