@@ -101,6 +101,7 @@ def test_memory_is_released_when_the_model_is_dropped():
 # -- bounded caches -----------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:The graph grew")  # new shapes build ops
 def test_layer_call_cache_is_bounded_with_many_input_shapes():
     flatten = keras.layers.Flatten()
     for k in range(1, 3 * layer_module._EAGER_CACHE_SIZE):
@@ -131,6 +132,7 @@ def test_compute_output_shape_cache_is_bounded():
     assert len(layer._eager_cache) <= layer_module._EAGER_CACHE_SIZE
 
 
+@pytest.mark.filterwarnings("ignore:The graph grew")  # new shapes build ops
 def test_model_step_cache_is_bounded_with_many_label_shapes():
     """Train/test steps are keyed by the label shapes; a loop over many of them keeps at most
     `plans._MAX_FUNCTIONS` steps."""
