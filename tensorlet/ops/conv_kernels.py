@@ -168,12 +168,12 @@ def _build():
             for k in range(1, nb):
                 for j in range(o):
                     v = z[k, r, j]
-                    if v > y[r, j]:
+                    if v > y[r, j] or v != v:  # NaN wins, as in np.maximum
                         y[r, j] = v
                         idx[r, j] = k
             for j in range(o):
                 v = y[r, j] + b[j]
-                y[r, j] = v if v > 0 else 0
+                y[r, j] = 0 if v < 0 else v  # relu keeping NaN
 
     @jit
     def block_max_bias_relu_noidx(z, b, y):
@@ -183,10 +183,10 @@ def _build():
                 y[r, j] = z[0, r, j]
             for k in range(1, nb):
                 for j in range(o):
-                    y[r, j] = max(y[r, j], z[k, r, j])
+                    y[r, j] = np.maximum(y[r, j], z[k, r, j])
             for j in range(o):
                 v = y[r, j] + b[j]
-                y[r, j] = v if v > 0 else 0
+                y[r, j] = 0 if v < 0 else v
 
     @jit
     def relu_scatter_blocks(dy, y, idx, g, db):
@@ -245,14 +245,14 @@ def _build():
                     s2 += xv[2, t] * wt
                     s3 += xv[3, t] * wt
                 m, kk = s0, 0
-                if s1 > m:
+                if s1 > m or s1 != s1:  # NaN wins, as in np.maximum
                     m, kk = s1, 1
-                if s2 > m:
+                if s2 > m or s2 != s2:
                     m, kk = s2, 2
-                if s3 > m:
+                if s3 > m or s3 != s3:
                     m, kk = s3, 3
                 v = m + b[j]
-                y[r, j] = v if v > zero else zero
+                y[r, j] = zero if v < zero else v
                 idx[r, j] = kk
 
     @jit

@@ -216,3 +216,22 @@ def test_keras_training_with_and_without_fusion_agree(monkeypatch):
         if fuse:
             assert FUSED <= _plan_types(keras.backend.get_session())
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)
+
+
+@pytest.mark.parametrize("numba", [True, False])
+@pytest.mark.parametrize("case", [CASES[0], CASES[1], CASES[6]], ids=["direct", "C3", "C9"])
+def test_nan_in_the_input_reaches_the_output_as_unfused(case, numba, monkeypatch):
+    """A NaN anywhere in a pooling window makes that output NaN (np.maximum's rule), on every
+    kernel path, exactly where the unfused conv -> bias -> relu -> max-pool puts NaN."""
+    xs, fs, kw, pool = case
+    x = tf.placeholder(tf.float32, (None,) + xs[1:])
+    y = _chain(x, tf.constant(rng.standard_normal(fs).astype(np.float32)),
+               tf.constant(np.full(fs[3], -5.0, np.float32)), kw, pool)  # relu zeroes most
+    feed = rng.standard_normal(xs).astype(np.float32)
+    feed[0, 5, 6, 0] = np.nan
+    feed[-1, 1, 1, -1] = np.nan
+    ref, _ = _run(y, {x: feed}, monkeypatch, fuse=False)
+    got, _ = _run(y, {x: feed}, monkeypatch, numba=numba)
+    assert np.isnan(ref).any()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
