@@ -185,7 +185,7 @@ def track_variables(variables):
     _state.tracked.extend(v for v in variables if id(v) not in known)
 
 
-def _initialize_new_variables(sess):
+def initialize_new_variables(sess):
     """Run the initialisers of Keras-graph variables that the session has no value for yet."""
     g = sess.graph
     if g.version == _state.checked_version:
@@ -208,7 +208,7 @@ def run(fetches, feed_dict=None, graph=None):
     session of the user's graph that holds the fetches."""
     sess = session_for(graph)
     if graph is None or graph is _state.graph:
-        _initialize_new_variables(sess)
+        initialize_new_variables(sess)
     return sess.run(fetches, feed_dict)
 
 
@@ -254,7 +254,7 @@ def set_value(x, value):
         return
     sess = session_for(x.graph)
     if x.graph is _state.graph:
-        _initialize_new_variables(sess)
+        initialize_new_variables(sess)
     x.load(arr.astype(x.dtype.np), session=sess)
 
 

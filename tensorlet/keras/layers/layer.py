@@ -381,7 +381,7 @@ class Layer:
             phs, outputs = self._trace_eager(struct, [x], [dtype], training)
             flat = tree.flatten(outputs)
             entry = (phs[0], outputs, flat)
-            _remember(self._eager_cache, key, entry)
+            remember_in_cache(self._eager_cache, key, entry)
         else:
             self._eager_cache.move_to_end(key)
         ph, outputs, flat = entry
@@ -407,7 +407,7 @@ class Layer:
         entry = self._eager_cache.get(key)
         if entry is None:
             entry = self._trace_eager(struct, arrays, dtypes, training)
-            _remember(self._eager_cache, key, entry)
+            remember_in_cache(self._eager_cache, key, entry)
         else:
             self._eager_cache.move_to_end(key)
         placeholders, outputs = entry
@@ -449,7 +449,7 @@ class Layer:
             with _node.trace(False, []):
                 outs = self(phs)
             entry = tree.map_structure(lambda t: tuple(t.shape.dims), outs)
-            _remember(self._eager_cache, key, entry)
+            remember_in_cache(self._eager_cache, key, entry)
         else:
             self._eager_cache.move_to_end(key)
         return entry
@@ -502,7 +502,7 @@ class Layer:
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _remember(cache, key, entry):
+def remember_in_cache(cache, key, entry):
     """Add to a per-shape cache, dropping the least recently used entry beyond the bound."""
     cache[key] = entry
     if len(cache) > _EAGER_CACHE_SIZE:

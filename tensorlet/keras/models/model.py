@@ -9,7 +9,7 @@ import numpy as np
 from tensorlet.framework.traceback_utils import filter_traceback
 from tensorlet.keras import backend, tree
 from tensorlet.keras.layers import node as _node
-from tensorlet.keras.layers.layer import Layer, _remember
+from tensorlet.keras.layers.layer import Layer, remember_in_cache
 from tensorlet.keras.models import trainer
 from tensorlet.keras.models.plans import SessionCall
 from tensorlet.keras.layers.layer_utils import is_shape_list
@@ -147,7 +147,7 @@ class Model(Layer):
         if entry is None:
             phs, outputs = self._trace_eager(((x,), {}), [x], [dtype], training)
             entry = (SessionCall(tree.flatten(outputs), phs), outputs)
-            _remember(self._eager_cache, key, entry)
+            remember_in_cache(self._eager_cache, key, entry)
         else:
             self._eager_cache.move_to_end(key)
         call, outputs = entry

@@ -59,7 +59,7 @@ class SessionCall:
         if sess is not self._sess:
             self._fn = sess.make_callable(self.fetches, self.feeds)
             self._sess = sess
-        backend._initialize_new_variables(sess)  # as backend.run does
+        backend.initialize_new_variables(sess)  # as backend.run does
         return self._fn(*arrays)
 
 
