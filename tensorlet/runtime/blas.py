@@ -97,7 +97,8 @@ def _sample():
             mine = f.read().rsplit(b")", 1)[1].split()
     except OSError:
         return None
-    ticks = [int(v) for v in cpu]
+    # user nice system idle iowait irq softirq steal (guest time is already inside user/nice)
+    ticks = [int(v) for v in cpu[:8]]
     busy = sum(ticks) - ticks[3] - (ticks[4] if len(ticks) > 4 else 0)  # minus idle, iowait
     return busy, int(mine[11]) + int(mine[12])                          # utime + stime
 
