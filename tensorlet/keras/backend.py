@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import Graph, GraphKeys, Tensor, get_default_graph
+from tensorlet.framework.graph import Graph, GraphKeys, Tensor, TensorLike, get_default_graph
 from tensorlet.ops.state import Variable
 from tensorlet.runtime.session import Session, get_default_session
 
@@ -177,6 +177,32 @@ class KerasVariable(Variable):
 
     def numpy(self):
         return get_value(self)
+
+    # Keras 3 writes `v.assign(array)` at once. At the top of a program (the default graph is
+    # not the variable's) a concrete value is therefore written now and the variable returned;
+    # while Keras or the user builds graph code (layers, metrics, optimizers run with the
+    # variable's graph as the default) assign builds an op, as in TF 1.x.
+    def assign(self, value, use_locking=False, name=None, read_value=True):
+        if self._writes_now(value):
+            set_value(self, value)
+            return self
+        return super().assign(value, use_locking, name, read_value)
+
+    def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        if self._writes_now(delta):
+            set_value(self, get_value(self) + np.asarray(delta, self.dtype.np))
+            return self
+        return super().assign_add(delta, use_locking, name, read_value)
+
+    def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        if self._writes_now(delta):
+            set_value(self, get_value(self) - np.asarray(delta, self.dtype.np))
+            return self
+        return super().assign_sub(delta, use_locking, name, read_value)
+
+    def _writes_now(self, value):
+        concrete = not isinstance(value, TensorLike) or getattr(value, "_eager", False)
+        return concrete and not self._eager and get_default_graph() is not self.graph
 
 
 def track_variables(variables):

@@ -1,0 +1,65 @@
+"""Keras 3 variable semantics: at the top of a program `variable.assign(array)` (and
+assign_add/assign_sub) writes a layer's weight at once and returns the variable; graph code
+(tensors, or code running with the variable's graph as the default) still builds an op."""
+import numpy as np
+import pytest
+
+from tensorlet import keras
+
+
+@pytest.fixture
+def dense():
+    keras.backend.clear_session()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    return model, model.layers[0]
+
+
+def test_assign_array_takes_effect_at_once(dense):
+    model, layer = dense
+    out = layer.kernel.assign(np.ones((3, 2)))
+    assert out is layer.kernel
+    np.testing.assert_array_equal(layer.kernel.numpy(), np.ones((3, 2), np.float32))
+    layer.bias.assign([1.0, -1.0])
+    np.testing.assert_allclose(model.predict(np.ones((1, 3), np.float32), verbose=0),
+                               [[4.0, 2.0]])
+
+
+def test_assign_add_and_sub_with_arrays(dense):
+    _, layer = dense
+    before = layer.kernel.numpy()
+    layer.kernel.assign_add(np.full((3, 2), 2.0))
+    layer.kernel.assign_sub(np.full((3, 2), 0.5))
+    np.testing.assert_allclose(layer.kernel.numpy(), before + 1.5, rtol=1e-6)
+    assert layer.kernel.numpy().dtype == np.float32
+
+
+def test_assign_checks_the_shape(dense):
+    _, layer = dense
+    with pytest.raises(ValueError, match=r"shape \(3, 2\).*\(2, 3\)"):
+        layer.kernel.assign(np.zeros((2, 3)))
+
+
+def test_graph_code_still_builds_ops(dense):
+    _, layer = dense
+    layer.bias.assign([1.0, 2.0])
+    op = layer.bias.assign(layer.bias * 2.0)  # a tensor: an op, run when fetched
+    assert not isinstance(op, keras.backend.KerasVariable)
+    np.testing.assert_array_equal(layer.bias.numpy(), [1.0, 2.0])
+    keras.backend.get_value(op)
+    np.testing.assert_array_equal(layer.bias.numpy(), [2.0, 4.0])
+    with layer.bias.graph.as_default():  # building in the variable's graph: TF 1.x semantics
+        op = layer.bias.assign_add([1.0, 1.0])
+    np.testing.assert_array_equal(layer.bias.numpy(), [2.0, 4.0])
+    keras.backend.get_value(op)
+    np.testing.assert_array_equal(layer.bias.numpy(), [3.0, 5.0])
+
+
+def test_training_and_metrics_unaffected(dense):
+    model, _ = dense
+    model.compile("adam", "mse", metrics=["mae"])
+    model.fit(np.ones((8, 3)), np.ones((8, 2)), epochs=2, verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == 2
+    metric = keras.metrics.Mean()
+    metric.update_state([1.0, 3.0])
+    metric.update_state(5.0)
+    assert keras.backend.get_value(metric.result()) == pytest.approx(3.0)
