@@ -238,6 +238,25 @@ def run(fetches, feed_dict=None, graph=None):
     return sess.run(fetches, feed_dict)
 
 
+class SessionCall:
+    """`fetches` run with `arrays` fed to `feeds` in the Keras session, as `run` does
+    (new variables initialised first), through a `make_callable` bound once per session."""
+
+    __slots__ = ("fetches", "feeds", "_sess", "_fn")
+
+    def __init__(self, fetches, feeds):
+        self.fetches, self.feeds = fetches, feeds
+        self._sess = self._fn = None
+
+    def __call__(self, arrays):
+        sess = get_session()
+        if sess is not self._sess:
+            self._fn = sess.make_callable(self.fetches, self.feeds)
+            self._sess = sess
+        initialize_new_variables(sess)  # as run does
+        return self._fn(*arrays)
+
+
 def _graph_of(x):
     g = getattr(x, "graph", None)
     if g is None:

@@ -376,17 +376,15 @@ class Layer:
         batch = x.shape[0] if x.ndim and self._static_batch() else None
         key = ("<one array>", x.shape[1:] if x.ndim else None, batch, dtype, training)
         entry = self._eager_cache.get(key)
-        if entry is None:
-            struct = ((x,), {})
-            phs, outputs = self._trace_eager(struct, [x], [dtype], training)
-            flat = tree.flatten(outputs)
-            entry = (phs[0], outputs, flat)
+        if entry is None:  # a session callable per traced signature: no per-call walk
+            phs, outputs = self._trace_eager(((x,), {}), [x], [dtype], training)
+            entry = (backend.SessionCall(tree.flatten(outputs), phs), outputs)
             remember_in_cache(self._eager_cache, key, entry)
         else:
             self._eager_cache.move_to_end(key)
-        ph, outputs, flat = entry
-        values = backend.run(flat, {ph: x})
-        if len(flat) == 1 and not tree.is_nested(outputs):
+        call, outputs = entry
+        values = call([x])
+        if len(values) == 1 and not tree.is_nested(outputs):
             return np.asarray(values[0])
         return tree.pack_sequence_as(outputs, [np.asarray(v) for v in values])
 

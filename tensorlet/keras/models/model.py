@@ -4,14 +4,12 @@ defines layers in `__init__` and the math in `call`.
 compile/fit/evaluate/predict and the *_on_batch methods delegate to `trainer` (the loops),
 which runs plans compiled once per data signature by `plans` (DESIGN.md rule 3).
 """
-import numpy as np
 
 from tensorlet.framework.traceback_utils import filter_traceback
 from tensorlet.keras import backend, tree
 from tensorlet.keras.layers import node as _node
-from tensorlet.keras.layers.layer import Layer, remember_in_cache
+from tensorlet.keras.layers.layer import Layer
 from tensorlet.keras.models import trainer
-from tensorlet.keras.models.plans import SessionCall
 from tensorlet.keras.layers.layer_utils import is_shape_list
 from tensorlet.ops.array import placeholder
 
@@ -136,25 +134,6 @@ class Model(Layer):
         if sig is not None and index < len(sig):
             return sig[index][1]
         return super()._eager_input_dtype(index, array)
-
-    def _eager_array_call(self, x, training):
-        """`model(array)`, as `Layer._eager_array_call` traces and keys it, run through a
-        session callable made once per traced signature (no per-call fetch/feed walk)."""
-        dtype = self._eager_input_dtype(0, x)
-        batch = x.shape[0] if x.ndim and self._static_batch() else None
-        key = ("<model array>", x.shape[1:] if x.ndim else None, batch, dtype, training)
-        entry = self._eager_cache.get(key)
-        if entry is None:
-            phs, outputs = self._trace_eager(((x,), {}), [x], [dtype], training)
-            entry = (SessionCall(tree.flatten(outputs), phs), outputs)
-            remember_in_cache(self._eager_cache, key, entry)
-        else:
-            self._eager_cache.move_to_end(key)
-        call, outputs = entry
-        values = call([x])
-        if values[0].__class__ is np.ndarray and not tree.is_nested(outputs):
-            return values[0]
-        return tree.pack_sequence_as(outputs, [np.asarray(v) for v in values])
 
     @filter_traceback
     def __call__(self, *args, **kwargs):

@@ -32,7 +32,7 @@ class Step:
         self.metric_names = list(metric_names)
         self.outputs = outputs  # structure of the model outputs (predict)
         self.single_output = outputs is not None and not tree.is_nested(outputs)
-        self._call = SessionCall(self.fetches, self.feeds)
+        self._call = backend.SessionCall(self.fetches, self.feeds)
 
     def run(self, arrays):
         return self._call(arrays)
@@ -42,25 +42,6 @@ class Step:
         n = len(self.names)
         metrics = {k: float(v) for k, v in zip(self.metric_names, values[n:])}
         return values[:n], metrics
-
-
-class SessionCall:
-    """`fetches` run with `arrays` fed to `feeds` in the Keras session, as `backend.run` does
-    (new variables initialised first), through a `make_callable` bound once per session."""
-
-    __slots__ = ("fetches", "feeds", "_sess", "_fn")
-
-    def __init__(self, fetches, feeds):
-        self.fetches, self.feeds = fetches, feeds
-        self._sess = self._fn = None
-
-    def __call__(self, arrays):
-        sess = backend.get_session()
-        if sess is not self._sess:
-            self._fn = sess.make_callable(self.fetches, self.feeds)
-            self._sess = sess
-        backend.initialize_new_variables(sess)  # as backend.run does
-        return self._fn(*arrays)
 
 
 def _cache(model):
