@@ -122,12 +122,6 @@ def _relu_grad_bias(dy, y, scale):
     return dz, db
 
 
-def _scale(rate, dtype):
-    """1 / (1 - rate) in `dtype`, computed as DropoutMask computes its mask's value."""
-    one = dtype.type(1)
-    return one / (one - dtype.type(rate))
-
-
 # -- Kernels ----------------------------------------------------------------------------------
 
 
@@ -147,14 +141,15 @@ def _dense_kernel(attrs, x, w, b=None):
 
 
 def _dense_dropout_kernel(attrs, x, w, keep, rate, b=None):
-    return _bias_relu(_gemm(x, w), b, keep, _scale(rate, x.dtype))
+    return _bias_relu(_gemm(x, w), b, keep, _nn.dropout_scale(rate, x.dtype))
 
 
 def _relu_grad_kernel(attrs, dy, y, rate=None):
     if dy.shape != y.shape:
         raise ValueError(f"gradient shape {list(dy.shape)} differs from the output's "
                          f"{list(y.shape)}")
-    return _relu_grad_bias(dy, y, dy.dtype.type(1) if rate is None else _scale(rate, dy.dtype))
+    scale = dy.dtype.type(1) if rate is None else _nn.dropout_scale(rate, dy.dtype)
+    return _relu_grad_bias(dy, y, scale)
 
 
 def _keep_kernel(ctx, attrs, x, w, rate):

@@ -470,11 +470,15 @@ def _dropout_mask_kernel(ctx, attrs, x, rate):
     if any(d != 1 and d != xd for d, xd in zip(dims, x.shape)):
         raise InvalidArgumentError(f"noise_shape {list(dims)} does not broadcast to x "
                                    f"{list(x.shape)}")
-    keep = dropout_keep(ctx, attrs, dims, rate)
-    one = x.dtype.type(1)
-    mask = keep.astype(x.dtype)
-    mask *= one / (one - x.dtype.type(rate))
+    mask = dropout_keep(ctx, attrs, dims, rate).astype(x.dtype)
+    mask *= dropout_scale(rate, x.dtype)
     return mask
+
+
+def dropout_scale(rate, dtype):
+    """1 / (1 - rate) in `dtype`: the value of a kept element (the fused dense ops share it)."""
+    one = dtype.type(1)
+    return one / (one - dtype.type(rate))
 
 
 declare("DropoutMask", _dropout_mask_spec, _dropout_mask_kernel, stateful=True)
