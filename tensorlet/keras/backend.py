@@ -2,11 +2,14 @@
 
 Keras objects (layers, models, metrics, optimizers) build their ops in ONE core `Graph`, and
 their variable values live in ONE `Session` on it; both are created lazily and replaced by
-`clear_session()`. Variables created in that graph are initialised automatically before the
-next `run`. A layer called on a tensor of another graph (a TF 1.x program doing
-`Dense(10)(placeholder)`) builds in that graph instead; that program's own session must then
-initialise the variables, as in TF 1.x.
+`clear_session()`. Each Keras graph keeps its own state (`graph._keras_state`), so models built
+before a `clear_session()` keep working, as in Keras 3 (`in_own_graph`). Variables created
+in a Keras graph are initialised automatically before the next `run`. A layer called on a
+tensor of another graph (a TF 1.x program doing `Dense(10)(placeholder)`) builds in that graph
+instead; that program's own session must then initialise the variables, as in TF 1.x.
 """
+import functools
+import gc
 import random as _random
 import re
 
@@ -22,7 +25,8 @@ _config = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_
 
 
 class _State:
-    """The Keras graph, its session and what `clear_session` resets."""
+    """A Keras graph, its session and what `clear_session` resets; the graph refers back to it
+    (`graph._keras_state`), so the objects of an earlier graph find their own session."""
 
     def __init__(self, seed=None):
         self.graph = None
@@ -98,26 +102,56 @@ def get_graph():
         else:
             _state.graph = Graph()
         _state.graph.seed = _state.seed
+        _state.graph._keras_state = _state
     return _state.graph
 
 
 def get_session():
     """The session that holds the values of the Keras graph's variables."""
-    if _state.session is None:
-        graph = get_graph()
+    return _session_of(_state)
+
+
+def _session_of(state):
+    if state.session is None:
+        graph = state.graph if state.graph is not None else get_graph()
         context = None
         if getattr(graph, "lifts_variables", False):  # runs with the eager variables' values
             from tensorlet.eager.context import CTX as context
-        _state.session = Session(graph=graph, context=context)
-    return _state.session
+        state.session = Session(graph=graph, context=context)
+    return state.session
+
+
+def _state_of(graph):
+    """The Keras state of `graph` (None for a graph of the user's own)."""
+    return getattr(graph, "_keras_state", None)
 
 
 def clear_session(free_memory=True):
-    """Forget every Keras object: a fresh graph, session and layer-name counters."""
+    """Forget every Keras object: a fresh graph, session and layer-name counters. Models built
+    before keep their own graph and session and stay usable (Keras 3); `free_memory` collects
+    what nothing refers to any more."""
     global _state
-    if _state.session is not None:
-        _state.session.close()
     _state = _State(seed=_state.seed)
+    if free_memory:
+        gc.collect()
+
+
+def in_own_graph(method):
+    """Decorator for methods of layers and models: while the method runs, the Keras graph the
+    object was built in is the current one, so the steps, placeholders and optimizer state of
+    a model built before a `clear_session()` go to its own graph. New objects pay one lookup."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        global _state
+        state = _state_of(getattr(self, "_graph", None))
+        if state is None or state is _state:
+            return method(self, *args, **kwargs)
+        outer, _state = _state, state
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _state = outer
+    return wrapper
 
 
 def set_graph_seed(seed):
@@ -147,13 +181,17 @@ def unique_object_name(prefix):
 
 
 def is_keras_graph(graph):
-    return graph is _state.graph and graph is not None
+    return _state_of(graph) is not None
 
 
 def session_for(graph):
-    """The session that runs `graph`: the Keras session, or the default one of a user graph."""
-    if graph is None or graph is _state.graph:
+    """The session that runs `graph`: that Keras graph's session, or the default one of a
+    user graph."""
+    if graph is None:
         return get_session()
+    state = _state_of(graph)
+    if state is not None:
+        return state.session or _session_of(state)
     sess = get_default_session()
     if sess is None or sess.graph is not graph:
         raise ValueError(
@@ -207,49 +245,53 @@ class KerasVariable(Variable):
 
 def track_variables(variables):
     """Variables to initialise in the Keras session even when no graph collection lists them."""
-    known = {id(v) for v in _state.tracked}
-    _state.tracked.extend(v for v in variables if id(v) not in known)
+    variables = list(variables)
+    state = _state_of(variables[0].graph) if variables else None
+    state = state or _state
+    known = {id(v) for v in state.tracked}
+    state.tracked.extend(v for v in variables if id(v) not in known)
 
 
 def initialize_new_variables(sess):
     """Run the initialisers of Keras-graph variables that the session has no value for yet."""
     g = sess.graph
-    if g.version == _state.checked_version:
+    state = _state_of(g)
+    if state is None or g.version == state.checked_version:
         return
     values = sess._ctx.vars  # the session's variable store (tensorlet.runtime.context)
     seen, pending = set(), []
     for v in (g.get_collection(GraphKeys.GLOBAL_VARIABLES)
-              + g.get_collection(GraphKeys.LOCAL_VARIABLES) + _state.tracked):
+              + g.get_collection(GraphKeys.LOCAL_VARIABLES) + state.tracked):
         if isinstance(v, Variable) and v.graph is g and id(v) not in seen:
             seen.add(id(v))
             if v.op.name not in values:
                 pending.append(v.initializer)
     if pending:
         sess.run(pending)
-    _state.checked_version = g.version
+    state.checked_version = g.version
 
 
 def run(fetches, feed_dict=None, graph=None):
     """`Session.run` on the Keras session (new variables initialised first), or on the default
     session of the user's graph that holds the fetches."""
     sess = session_for(graph)
-    if graph is None or graph is _state.graph:
-        initialize_new_variables(sess)
+    initialize_new_variables(sess)  # a Keras graph's new variables (none in a user graph)
     return sess.run(fetches, feed_dict)
 
 
 class SessionCall:
-    """`fetches` run with `arrays` fed to `feeds` in the Keras session, as `run` does
-    (new variables initialised first), through a `make_callable` bound once per session."""
+    """`fetches` run with `arrays` fed to `feeds` in the session of their Keras graph, as `run`
+    does (new variables initialised first), through a `make_callable` bound once per session."""
 
-    __slots__ = ("fetches", "feeds", "_sess", "_fn")
+    __slots__ = ("fetches", "feeds", "_graph", "_sess", "_fn")
 
     def __init__(self, fetches, feeds):
         self.fetches, self.feeds = fetches, feeds
+        self._graph = (list(fetches) + list(feeds))[0].graph
         self._sess = self._fn = None
 
     def __call__(self, arrays):
-        sess = get_session()
+        sess = session_for(self._graph)
         if sess is not self._sess:
             self._fn = sess.make_callable(self.fetches, self.feeds)
             self._sess = sess
@@ -298,8 +340,7 @@ def set_value(x, value):
         x.load(arr.astype(x.dtype.np))
         return
     sess = session_for(x.graph)
-    if x.graph is _state.graph:
-        initialize_new_variables(sess)
+    initialize_new_variables(sess)
     x.load(arr.astype(x.dtype.np), session=sess)
 
 

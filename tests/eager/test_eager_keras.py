@@ -12,10 +12,10 @@ from tensorlet.eager import EagerTensor, EagerVariable
 @pytest.fixture(autouse=True)
 def eager():
     with tf.eager_mode():
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(1)
         yield
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ REPO = os.path.dirname(PKG.rstrip(os.sep))
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
     tf.debugging.enable_traceback_filtering()
 

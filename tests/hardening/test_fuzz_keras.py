@@ -81,7 +81,7 @@ def close(out, ref, rtol=2e-4, atol=1e-5):
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
 
 
@@ -92,7 +92,7 @@ def _fresh_keras():
 @given(x=arrays(shapes(), kinds="fiub"), units=st.integers(1, 4),
        activation=st.sampled_from([None, "relu", "tanh", "softmax"]))
 def test_dense_on_any_input(x, units, activation):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     layer = layers.Dense(units, activation=activation)
     ok, out = attempt(lambda: layer(x))
     if not ok:
@@ -117,7 +117,7 @@ def test_dense_on_any_input(x, units, activation):
 @given(x=arrays(shapes(3, 5, 6)), filters=st.integers(1, 3), kernel=st.integers(1, 4),
        strides=st.integers(1, 2), padding=st.sampled_from(["valid", "same"]))
 def test_conv2d_on_any_input(x, filters, kernel, strides, padding):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     layer = layers.Conv2D(filters, kernel, strides=strides, padding=padding)
     ok, out = attempt(lambda: layer(x))
     if not ok:
@@ -149,7 +149,7 @@ def test_pooling_on_any_input(x, pool, strides, padding, kind):
 @fuzz
 @given(x=arrays(shapes(1, 4, 4)), units=st.integers(1, 3), seq=st.booleans())
 def test_lstm_on_any_input(x, units, seq):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     layer = layers.LSTM(units, return_sequences=seq)
     ok, out = attempt(lambda: layer(x))
     if not ok:
@@ -173,7 +173,7 @@ def test_lstm_on_any_input(x, units, seq):
                               "reshape", "embedding", "activation"]),
        extra=st.integers(-1, 6))
 def test_shape_and_regularisation_layers_on_any_input(x, which, extra):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     make = {
         "flatten": lambda: (layers.Flatten(), {}),
         "dropout": lambda: (layers.Dropout(0.5), {}),
@@ -308,7 +308,7 @@ def test_mse_against_numpy_on_equal_shapes():
                              "categorical_crossentropy", "binary_crossentropy"]),
        on_nan=st.sampled_from(["stop", "continue", "raise"]))
 def test_fit_on_any_data(x, y, batch_size, epochs, loss, on_nan):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2, activation="softmax")])
     model.compile(optimizer="sgd", loss=loss)
     start = time.perf_counter()
@@ -387,7 +387,7 @@ def test_dense_of_any_size_is_built_or_refused(units, features):
     """Symbolic building allocates nothing; a layer is refused exactly when a tensor it needs
     (input row, kernel, output row) is bigger than the limit."""
     from tensorlet.framework import limits
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     biggest = 4 * max(features, units * features, units)
     tracemalloc.start()
     try:

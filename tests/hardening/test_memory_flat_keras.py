@@ -39,13 +39,13 @@ def _growth(fn, n=1000):
 
 @pytest.fixture(scope="module")
 def model():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
                           keras.layers.Dropout(0.2), keras.layers.Dense(3, activation="softmax")])
     m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     yield m
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
 
 
 X = np.random.default_rng(0).random((16, 8), dtype=np.float32)
@@ -87,14 +87,14 @@ def test_memory_is_released_when_the_model_is_dropped():
     """Plans, placeholders and values belong to the Keras graph and session: clear_session
     gives them back (nothing is held by module-level state)."""
     def build_and_run():
-        backend.clear_session()
+        backend.clear_session(free_memory=False)
         m = keras.Sequential([keras.Input((32,)), keras.layers.Dense(64),
                               keras.layers.Dense(1)])
         m.compile(optimizer="sgd", loss="mse")
         m.train_on_batch(np.ones((4, 32), np.float32), np.ones((4, 1), np.float32))
         m.predict(np.ones((4, 32), np.float32), verbose=0)
     grown, _ = _growth(build_and_run, n=30)
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     assert grown < 4 * BOUND, f"30 build/train/clear cycles kept {grown} bytes"
 
 
@@ -136,7 +136,7 @@ def test_compute_output_shape_cache_is_bounded():
 def test_model_step_cache_is_bounded_with_many_label_shapes():
     """Train/test steps are keyed by the label shapes; a loop over many of them keeps at most
     `plans._MAX_FUNCTIONS` steps."""
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     inp = keras.Input((None,))
     model = keras.Model(inp, keras.layers.Activation("linear")(inp))
     model.compile(optimizer="sgd", loss="mse")

@@ -20,7 +20,7 @@ HERE = os.path.basename(__file__)
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
     tf.debugging.disable_check_numerics()
 

@@ -74,14 +74,14 @@ def _bitwise_equal(a, b):
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
 
 
 def test_fit_twice_with_one_seed_is_bitwise_identical():
     w1, h1 = train(7)
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     w2, h2 = train(7)
     _bitwise_equal(w1, w2)
     assert h1 == h2  # losses and metrics of every epoch, validation included

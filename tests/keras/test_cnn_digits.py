@@ -7,7 +7,7 @@ from tensorlet.keras import layers
 
 
 def test_cnn_reaches_97_percent_on_digits():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     (x, y), (xt, yt) = keras.datasets.digits.load_data()
     x = (x / 16.0).astype(np.float32)[..., None]

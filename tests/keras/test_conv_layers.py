@@ -16,7 +16,7 @@ rng = np.random.default_rng(3)
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     yield
 
 
@@ -41,7 +41,7 @@ GRID = list(itertools.product(
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_conv2d_matches_reference(data_format):
     for (h, w, c), k, (s, d), padding, groups in GRID:
-        backend.clear_session()  # many layers: keep the graph small
+        backend.clear_session(free_memory=False)  # many layers: keep the graph small
         x = rng.standard_normal((2, h, w, c)).astype(np.float32)
         layer = layers.Conv2D(4, k, strides=s, padding=padding, dilation_rate=d, groups=groups,
                               activation="relu", data_format=data_format)
@@ -232,7 +232,7 @@ def test_keras_defaults():
 def test_errors():
     with pytest.raises(ValueError, match=r"Layer 'conv2d'.*larger than the input"):
         layers.Conv2D(2, 5)(np.zeros((1, 3, 8, 1), np.float32))
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     layer = layers.Conv2D(2, 3)
     layer(np.zeros((1, 5, 5, 3), np.float32))
     with pytest.raises(ValueError, match=r"conv2d.*axis -1.*3.*2|expected.*3.*2"):

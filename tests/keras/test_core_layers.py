@@ -10,7 +10,7 @@ from tensorlet.keras import layers
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
 
 
@@ -145,7 +145,7 @@ def test_dropout_seed_repeats_and_masks_change_between_calls():
     a = layers.Dropout(0.5, seed=3)
     first, second = a(x, training=True), a(x, training=True)
     assert not np.array_equal(first, second)  # a fresh mask per call
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     b = layers.Dropout(0.5, seed=3)
     np.testing.assert_array_equal(b(x, training=True), first)
 

@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def test_demo_reaches_95_percent():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     model, loss, accuracy, seconds = demo.run(verbose=0)
     assert accuracy >= 0.95, f"test accuracy {accuracy:.4f} after {demo.EPOCHS} epochs"
     assert loss < 0.3
@@ -21,7 +21,7 @@ def test_demo_reaches_95_percent():
 
 def _train(seed, clear=True):
     if clear:
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(seed)
     (x, y), _ = demo.load_digits()
     model = demo.build_model()
@@ -42,7 +42,7 @@ def test_same_seed_gives_bitwise_identical_fits():
 def test_same_seed_repeats_in_one_session_too():
     """As in Keras 3, without clear_session: the second model's ops sit elsewhere in the
     graph, yet its initial weights, dropout masks and shuffling repeat."""
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     w1, h1 = _train(5, clear=False)
     w2, h2 = _train(5, clear=False)
     assert h1 == h2

@@ -14,7 +14,7 @@ B, T, D, U = 3, 5, 4, 3
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     yield
 
 

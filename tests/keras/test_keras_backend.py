@@ -12,7 +12,7 @@ from tensorlet.keras import backend, layers
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     yield
 
 
@@ -61,7 +61,7 @@ def test_new_variables_are_initialised_before_the_next_run():
 def test_clear_session_forgets_graph_and_names():
     layers.Dense(1)(np.ones((1, 1), np.float32))
     graph = backend.get_graph()
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     assert backend.get_graph() is not graph
     assert layers.Dense(1).name == "dense"
 
@@ -74,3 +74,63 @@ def test_set_random_seed_seeds_python_numpy_and_the_graph():
     assert (random.random(), np.random.rand()) == first
     with pytest.raises(ValueError, match="integer"):
         keras.utils.set_random_seed(1.5)
+
+
+def _trained_model(seed):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(8, activation="relu"),
+                              layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def test_models_built_before_clear_session_stay_usable():
+    """Keras 3: clear_session resets names and the current graph, but a model kept from
+    before still predicts, trains, evaluates and gives its weights (its own graph)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((16, 4), dtype=np.float32), np.arange(16) % 3
+    old = _trained_model(1)
+    old.fit(x, y, epochs=1, verbose=0)
+    before = old.predict(x, verbose=0)
+    backend.clear_session(free_memory=False)
+    new = _trained_model(2)
+    assert new.layers[0].name == "dense"  # names restart
+    assert new.layers[0].kernel.graph is not old.layers[0].kernel.graph
+    np.testing.assert_array_equal(old.predict(x, verbose=0), before)
+    np.testing.assert_allclose(old(x), before, rtol=1e-6)
+    np.testing.assert_allclose(old.predict_on_batch(x), before, rtol=1e-6)
+    w = old.get_weights()
+    loss = old.evaluate(x, y, verbose=0)[0]
+    old.fit(x, y, epochs=2, verbose=0)  # a new train step, built in the old graph
+    assert any(not np.array_equal(a, b) for a, b in zip(w, old.get_weights()))
+    assert old.evaluate(x, y, verbose=0)[0] < loss
+    old.set_weights(w)
+    np.testing.assert_array_equal(old.predict(x, verbose=0), before)
+    # the new model is untouched by all this and lives in the current graph
+    assert new.layers[0].kernel.graph is backend.get_graph()
+    new.fit(x, y, epochs=1, verbose=0)
+    assert new.predict(x, verbose=0).shape == (16, 3)
+
+
+def test_layers_and_functional_models_from_before_clear_session_stay_usable():
+    x = np.ones((2, 3), np.float32)
+    dense = layers.Dense(2, kernel_initializer="ones")
+    inputs = keras.Input((3,))
+    functional = keras.Model(inputs, layers.Dense(1, kernel_initializer="ones")(inputs))
+    backend.clear_session(free_memory=False)
+    np.testing.assert_array_equal(dense(x), np.full((2, 2), 3.0))  # built after the clear
+    np.testing.assert_array_equal(functional(x), np.full((2, 1), 3.0))
+    np.testing.assert_array_equal(functional.predict(x, verbose=0), np.full((2, 1), 3.0))
+    backend.set_value(dense.bias, [1.0, 2.0])
+    np.testing.assert_array_equal(dense(x), [[4.0, 5.0], [4.0, 5.0]])
+
+
+def test_clear_session_frees_what_nothing_refers_to():
+    import weakref
+    model = _trained_model(0)
+    model.predict(np.ones((1, 4), np.float32), verbose=0)
+    graph = weakref.ref(backend.get_graph())
+    del model
+    backend.clear_session()  # free_memory=True (the default) collects the old graph
+    assert graph() is None

@@ -16,9 +16,9 @@ B0 = np.array([0.5, -0.25, 1.0])
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_session():
-    K.clear_session()
+    K.clear_session(free_memory=False)
     yield
-    K.clear_session()
+    K.clear_session(free_memory=False)
 
 
 def grad(w):
@@ -262,7 +262,7 @@ def test_learning_rate_setter_and_schedule():
     K.run(op)
     expected = W0 - 0.1 * grad(W0)
     np.testing.assert_allclose(K.get_value(w), expected - 0.5 * grad(expected), rtol=1e-6)
-    K.clear_session()
+    K.clear_session(free_memory=False)
     w, b, grads = model()
     sched = optimizers.schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
     opt = optimizers.SGD(sched)
@@ -432,7 +432,7 @@ def test_save_and_load_own_variables():
     opt.save_own_variables(store)
     assert sorted(store, key=int) == [str(i) for i in range(6)]
     assert store["0"] == 2 and np.isclose(store["1"], 0.1)
-    K.clear_session()
+    K.clear_session(free_memory=False)
     w2, b2, grads2 = model()
     fresh = optimizers.Adam(0.1)
     fresh.build([w2, b2])

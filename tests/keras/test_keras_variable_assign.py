@@ -9,7 +9,7 @@ from tensorlet import keras
 
 @pytest.fixture
 def dense():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     return model, model.layers[0]
 

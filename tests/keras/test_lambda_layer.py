@@ -19,7 +19,7 @@ rng = np.random.default_rng(41)
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
 
 
@@ -121,7 +121,7 @@ def test_model_with_lambda_saves_and_loads_only_with_safe_mode_false(tmp_path):
     want = model.predict(x, verbose=0)
     path = tmp_path / "lam.keras"
     model.save(path)
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     with pytest.raises(ValueError, match=r"Lambda.*carries Python code.*safe_mode=False"):
         keras.models.load_model(path)
     loaded = keras.models.load_model(path, safe_mode=False)
@@ -129,7 +129,7 @@ def test_model_with_lambda_saves_and_loads_only_with_safe_mode_false(tmp_path):
     assert type(loaded.get_layer("lam")) is layers.Lambda
     resaved = tmp_path / "again.keras"
     loaded.save(resaved)  # a loaded lambda is written back with its original bytecode
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     again = keras.models.load_model(resaved, safe_mode=False)
     np.testing.assert_allclose(again.predict(x, verbose=0), want, rtol=1e-6)
 

@@ -10,7 +10,7 @@ from tensorlet.keras import layers
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
 
 
@@ -40,7 +40,7 @@ def test_auto_names_are_unique_and_reset_by_clear_session():
     assert names == ["dense", "dense_1", "dense_2"]
     assert Scale().name == "scale"
     assert layers.InputLayer(shape=(3,)).name == "input_layer"
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     assert layers.Dense(2).name == "dense"
 
 

@@ -14,7 +14,7 @@ from tensorlet.keras.models import data_adapter, trainer
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
 
 

@@ -28,7 +28,7 @@ def _stack(xs):
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
 
 
@@ -316,7 +316,7 @@ def test_two_input_model_with_concatenate_and_shared_dense_trains_and_saves(tmp_
     want = np.concatenate([np.tanh(xa @ w1 + b1), np.tanh(xb @ w1 + b1)], axis=1) @ w2 + b2
     np.testing.assert_allclose(model.predict([xa, xb], verbose=0), want, rtol=1e-5, atol=1e-5)
     model.save(tmp_path / "two.keras")
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     loaded = keras.models.load_model(tmp_path / "two.keras")
     np.testing.assert_allclose(loaded.predict([xa, xb], verbose=0), want, rtol=1e-5, atol=1e-5)
     assert type(loaded.get_layer("concat")) is layers.Concatenate

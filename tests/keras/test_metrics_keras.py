@@ -14,7 +14,7 @@ N, C = 6, 4
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_graph():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     yield
 
 
@@ -467,3 +467,35 @@ def test_get_and_errors():
         metrics.AUC(curve="ROCK")
     with pytest.raises(ValueError, match="summation method"):
         metrics.AUC(summation_method="trapezoid")
+
+
+def test_result_at_the_top_of_a_keras_program_is_a_value():
+    """Keras 3: `m.update_state(...); m.result().numpy()` / `float(m.result())`; a result graph
+    built once (a loop of result() calls adds no ops)."""
+    m = metrics.SparseCategoricalAccuracy()
+    m.update_state(np.array([1, 2]), np.array([[0, 1, 0], [0, 1, 0]], np.float32))
+    r = m.result()
+    assert r.numpy() == 0.5 and float(r) == 0.5 and r.dtype == tf.float32
+    graph = backend.get_graph()
+    version = graph.version
+    for _ in range(5):
+        m.update_state(np.array([1]), np.array([[0, 1, 0]], np.float32))
+        m.result()
+    assert graph.version == version
+    assert float(m.result()) == pytest.approx(6 / 7)
+    m.reset_state()
+    assert float(m.result()) == 0.0
+    mean = metrics.Mean()
+    assert float(mean.result()) == 0.0  # before any update
+    mean.update_state([1.0, 3.0])
+    assert mean.result().numpy() == 2.0
+
+
+def test_result_while_building_graph_code_is_a_tensor():
+    m = metrics.Mean()
+    m.update_state([2.0])
+    graph = backend.get_graph()
+    with graph.as_default():
+        r = m.result()
+    assert tf.is_tensor(r) and r.graph is graph and not getattr(r, "_eager", False)
+    assert backend.get_value(r) == 2.0

@@ -15,7 +15,7 @@ rng = np.random.default_rng(8)
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     yield
 
 
@@ -70,7 +70,7 @@ def test_seeded_layers_repeat_after_set_random_seed():
     x = np.ones((4, 3, 3, 2), np.float32)
     outs = []
     for _ in range(2):
-        backend.clear_session()
+        backend.clear_session(free_memory=False)
         utils.set_random_seed(11)
         outs.append(layers.GaussianNoise(1.0)(x, training=True))
     np.testing.assert_array_equal(outs[0], outs[1])

@@ -16,7 +16,7 @@ rng = np.random.default_rng(7)
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     yield
 
 
@@ -215,7 +215,7 @@ def test_errors():
         layers.GroupNormalization(groups=8)(np.zeros((2, 6), np.float32))
     with pytest.raises(TypeError, match="axis"):
         layers.LayerNormalization(axis="last")
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     bn = layers.BatchNormalization()
     bn(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match="batch_normalization"):

@@ -16,7 +16,7 @@ rng = np.random.default_rng(5)
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     yield
 
 
@@ -26,7 +26,7 @@ def test_pooling2d_matches_reference(data_format, kind):
     cls = layers.MaxPooling2D if kind == "max" else layers.AveragePooling2D
     for (h, w), pool, strides, padding in itertools.product(
             [(6, 6), (7, 5)], [(2, 2), (3, 2)], [None, (1, 1), (2, 3)], ["valid", "same"]):
-        backend.clear_session()  # many layers: keep the graph small
+        backend.clear_session(free_memory=False)  # many layers: keep the graph small
         x = rng.standard_normal((2, h, w, 3))
         layer = cls(pool, strides=strides, padding=padding, data_format=data_format,
                     dtype="float64")

@@ -21,7 +21,7 @@ MASK = np.array([[False, True, True, False, True, True],
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     yield
 
 

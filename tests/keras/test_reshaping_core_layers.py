@@ -12,7 +12,7 @@ rng = np.random.default_rng(11)
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
 
 
@@ -133,7 +133,7 @@ def test_reshaping_layers_in_a_trained_model(tmp_path):
     assert model.output_shape == (None, 6)
     model.save(tmp_path / "m.keras")
     want = model.predict(x, verbose=0)
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert [type(la).__name__ for la in loaded.layers[:3]] == ["Reshape", "Permute", "Flatten"]
     np.testing.assert_allclose(loaded.predict(x, verbose=0), want, rtol=1e-6)

@@ -14,7 +14,7 @@ rng = np.random.default_rng(6)
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     yield
 
 

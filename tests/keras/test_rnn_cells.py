@@ -16,7 +16,7 @@ MASK = np.array([[True, False, True, True, False],
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     yield
 
 

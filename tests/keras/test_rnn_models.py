@@ -8,7 +8,7 @@ from tensorlet.keras.datasets import digits
 
 
 def test_lstm_learns_digits_as_sequences():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     (x, y), (xt, yt) = digits.load_data()
     x, xt = x.astype("float32") / 16, xt.astype("float32") / 16  # (n, 8 steps, 8 features)
@@ -34,7 +34,7 @@ def _token_task(n, rng, length=12):
 
 
 def test_embedding_bidirectional_gru_learns_token_presence():
-    backend.clear_session()
+    backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     x, y = _token_task(2000, rng)

@@ -10,7 +10,7 @@ from tensorlet.keras import layers
 
 @pytest.fixture(autouse=True)
 def _fresh_keras():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
 
 

@@ -203,7 +203,7 @@ def test_keras_training_with_and_without_fusion_agree(monkeypatch):
     losses = []
     for fuse in (True, False):
         monkeypatch.setenv("TENSORLET_DISABLE_PASSES", "" if fuse else "fuse")
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(1)
         model = keras.Sequential([
             keras.Input((12, 12, 1)), keras.layers.Conv2D(4, 3, activation="relu"),

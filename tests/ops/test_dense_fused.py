@@ -227,7 +227,7 @@ def test_keras_mlp_training_with_and_without_fusion_agree(dtype, floatx, monkeyp
     weights = []
     for fuse in (True, False):
         monkeypatch.setenv("TENSORLET_DISABLE_PASSES", "" if fuse else "fuse")
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(1)
         model = keras.Sequential([
             keras.Input((20,)), keras.layers.Dense(16, activation="relu"),

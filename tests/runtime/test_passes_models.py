@@ -37,7 +37,7 @@ MODELS = {"mlp": (_mlp, (20,)), "cnn": (_cnn, (12, 12, 1)), "lstm": (_rnn(layers
 
 
 def _train_and_predict(build, x, y):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(11)
     model = keras.Sequential(build())
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",

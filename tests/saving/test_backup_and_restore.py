@@ -81,7 +81,7 @@ def _model():
 
 @pytest.fixture(autouse=True)
 def _fresh():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
 
 

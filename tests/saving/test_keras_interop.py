@@ -28,7 +28,7 @@ KERAS_FIXTURES = ["seq", "mlp", "func", "cnn", "lstm_model", "gru_model", "neste
 
 @pytest.fixture(autouse=True)
 def _fresh():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     yield
 
 

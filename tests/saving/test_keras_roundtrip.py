@@ -19,7 +19,7 @@ L = keras.layers
 
 @pytest.fixture(autouse=True)
 def _fresh(isolated_registry):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(3)
 
 
@@ -203,7 +203,7 @@ def test_optimizer_state_round_trip_continues_training_exactly(opt, fmt, tmp_pat
     x, y = _data((5,), n=32), _data((3,), n=32)
 
     def fresh():
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(11)
         model = _mlp()
         model.compile(opt(), "mse")
@@ -214,7 +214,7 @@ def test_optimizer_state_round_trip_continues_training_exactly(opt, fmt, tmp_pat
     resumed = fresh()
     resumed.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
     resumed.save(tmp_path / f"m.{fmt}")
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     loaded = keras.models.load_model(tmp_path / f"m.{fmt}")
     assert int(loaded.optimizer.iterations.numpy()) == 8
     h2 = loaded.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)

@@ -9,7 +9,7 @@ from tensorlet.keras.saving import registry, serialization
 
 @pytest.fixture(autouse=True)
 def _clean_state(isolated_registry):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
 
 
 def test_builtin_objects_serialize_in_keras_format():

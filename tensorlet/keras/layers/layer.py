@@ -409,9 +409,11 @@ class Layer:
         else:
             self._eager_cache.move_to_end(key)
         placeholders, outputs = entry
-        values = backend.run(tree.flatten(outputs), dict(zip(placeholders, arrays)))
+        values = backend.run(tree.flatten(outputs), dict(zip(placeholders, arrays)),
+                             graph=placeholders[0].graph)
         return tree.pack_sequence_as(outputs, [np.asarray(v) for v in values])
 
+    @backend.in_own_graph
     def _trace_eager(self, struct, arrays, dtypes, training):
         graph = backend.get_graph()
         if self._graph is not None and self._graph is not graph:

@@ -8,10 +8,14 @@ Subclasses follow Keras 3: create state with `add_variable` in `__init__`, write
   AFTER that update (the result's variable reads run after the assigns);
 - on NumPy values, `update_state` runs the update at once in the session that holds the state
   (`keras.backend`), and `metric(...)` returns the running result as NumPy, as Keras does;
-- `reset_state()` zeroes the state at once (its op is built once per graph).
+- `reset_state()` zeroes the state at once (its op is built once per graph);
+- `result()` returns the result tensor while graph code is built (the metric's graph is the
+  default one: Keras's own steps, a TF 1.x program whose tensors the metric saw); called at the
+  top of a Keras program it returns the current value as a concrete tensor (`.numpy()`,
+  `float()`), as Keras 3 does, from a result graph built once.
 
 State lives in the Keras graph unless the metric is used on tensors of another graph, where it
-is created again (from zero). `result()` always returns a tensor.
+is created again (from zero).
 """
 import functools
 
@@ -19,6 +23,7 @@ import numpy as np
 
 from tensorlet.framework import dtypes as _dt
 from tensorlet.eager.context import shares_eager_state
+from tensorlet.eager.tensor import EagerTensor
 from tensorlet.framework.graph import (GraphKeys, Operation, control_dependencies,
                                        get_default_graph, name_scope)
 from tensorlet.keras import _identifiers, backend, initializers
@@ -60,6 +65,14 @@ def _new_update_ops(graph, start, exclude):
             if op.opdef.stateful and op.type != "VariableV2" and op not in exclude]
 
 
+def _flatten(x):
+    if isinstance(x, dict):
+        return [leaf for v in x.values() for leaf in _flatten(v)]
+    if isinstance(x, (list, tuple)):
+        return [leaf for v in x for leaf in _flatten(v)]
+    return [x]
+
+
 def _map(fn, x):
     if isinstance(x, dict):
         return {k: _map(fn, v) for k, v in x.items()}
@@ -94,8 +107,17 @@ def _graph_for(metric):
 def _wrap_result(raw):
     @functools.wraps(raw)
     def result(self):
-        with _graph_for(self).as_default(), name_scope(self.name):
-            return raw(self)
+        graph = _graph_for(self)
+        if self._building or graph._eager or get_default_graph() is graph \
+                or not backend.is_keras_graph(graph):
+            with graph.as_default(), name_scope(self.name):
+                return raw(self)
+        tensors = self._result_tensors.get(graph)  # the top of a Keras program: a value
+        if tensors is None:
+            with graph.as_default(), name_scope(self.name):
+                tensors = self._result_tensors[graph] = raw(self)
+        values = iter(backend.run(_flatten(tensors), graph=graph))
+        return _map(lambda _: EagerTensor(next(values)), tensors)
     result._metric_wrapped = True
     return result
 
@@ -138,6 +160,7 @@ class Metric:
         self._building = False
         self._reset_ops = {}
         self._numpy_plans = {}
+        self._result_tensors = {}  # graph -> result() built there, for top-level calls
 
     @property
     def dtype(self):
@@ -182,7 +205,7 @@ class Metric:
         for attr, value in list(vars(self).items()):
             if id(value) in replace:
                 setattr(self, attr, replace[id(value)])
-        self._reset_ops, self._numpy_plans = {}, {}
+        self._reset_ops, self._numpy_plans, self._result_tensors = {}, {}, {}
 
     def _build_for(self, *args, **kwargs):
         """Hook: create state that depends on the first inputs' shapes (graph is current)."""

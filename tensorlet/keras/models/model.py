@@ -142,6 +142,7 @@ class Model(Layer):
         return super().__call__(*args, **kwargs)
 
     # -- training API -----------------------------------------------------------------------
+    @backend.in_own_graph
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
@@ -149,6 +150,7 @@ class Model(Layer):
         trainer.compile_model(self, optimizer, loss, loss_weights, metrics, weighted_metrics)
 
     @filter_traceback
+    @backend.in_own_graph
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -170,6 +172,7 @@ class Model(Layer):
                            validation_freq=validation_freq, on_nan=on_nan)
 
     @filter_traceback
+    @backend.in_own_graph
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """The loss (and metrics) on the data: a scalar, a list, or a dict (`return_dict`)."""
@@ -178,22 +181,26 @@ class Model(Layer):
                                 return_dict=return_dict)
 
     @filter_traceback
+    @backend.in_own_graph
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The outputs for `x`, computed in batches (default 32) and concatenated."""
         return trainer.predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps,
                                callbacks=callbacks)
 
     @filter_traceback
+    @backend.in_own_graph
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         """One gradient update on one batch; returns the loss (and metrics)."""
         return trainer.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
 
     @filter_traceback
+    @backend.in_own_graph
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         return trainer.test_on_batch(self, x, y, sample_weight, return_dict)
 
     @filter_traceback
+    @backend.in_own_graph
     def predict_on_batch(self, x):
         return trainer.predict_on_batch(self, x)
 

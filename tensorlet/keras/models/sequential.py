@@ -83,6 +83,7 @@ class Sequential(Model):
         if self._input_layer is None:
             return
         x = self._input_layer.output
+        self._graph = self._graph or x.graph  # the Keras graph the model is built in
         with _node.top_level():
             for layer in self._stack:
                 x = layer(x)
