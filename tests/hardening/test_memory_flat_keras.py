@@ -85,9 +85,9 @@ def test_a_metric_object_called_in_a_loop_keeps_memory_flat():
 
 def test_memory_is_released_when_the_model_is_dropped():
     """Plans, placeholders and values belong to the Keras graph and session: clear_session
-    gives them back (nothing is held by module-level state)."""
+    gives them back once no model refers to them (nothing is held by module-level state)."""
     def build_and_run():
-        backend.clear_session(free_memory=False)
+        backend.clear_session()  # the default, free_memory=True
         m = keras.Sequential([keras.Input((32,)), keras.layers.Dense(64),
                               keras.layers.Dense(1)])
         m.compile(optimizer="sgd", loss="mse")
