@@ -258,6 +258,10 @@ def _fetched(v):
 
 
 def _as_fetch(f, graph):
+    if getattr(f, "_eager", False):
+        raise TypeError(f"Fetch argument {f!r:.60} is a concrete value, not an element of a "
+                        "graph (an eager tensor, or what metric.result() returns at the top of "
+                        "a Keras program): use the value itself.")
     if isinstance(f, str):
         f = graph.as_graph_element(f)
     elif not isinstance(f, (Tensor, Operation)):

@@ -470,25 +470,48 @@ def test_get_and_errors():
 
 
 def test_result_at_the_top_of_a_keras_program_is_a_value():
-    """Keras 3: `m.update_state(...); m.result().numpy()` / `float(m.result())`; a result graph
-    built once (a loop of result() calls adds no ops)."""
+    """Keras 3: `m.update_state(...); m.result().numpy()`, `float(m.result())`, arithmetic and
+    comparisons on it; the result graph is built once (a loop of result() calls adds no ops,
+    neither does arithmetic on the values)."""
     m = metrics.SparseCategoricalAccuracy()
     m.update_state(np.array([1, 2]), np.array([[0, 1, 0], [0, 1, 0]], np.float32))
     r = m.result()
-    assert r.numpy() == 0.5 and float(r) == 0.5 and r.dtype == tf.float32
-    graph = backend.get_graph()
-    version = graph.version
+    assert r.numpy() == 0.5 and float(r) == 0.5 and r.dtype == np.float32 and r.shape == ()
+    assert float(r * 100) == 50.0 and (r * 100).numpy() == 50.0 and bool(r > 0.4)
+    assert f"{r:.2f}" == "0.50" and backend.get_value(r) == 0.5
+    graph, default = backend.get_graph(), tf.get_default_graph()
+    versions = graph.version, default.version
+    total = 0.0
     for _ in range(5):
         m.update_state(np.array([1]), np.array([[0, 1, 0]], np.float32))
-        m.result()
-    assert graph.version == version
+        total = total + m.result() * 100
+    assert (graph.version, default.version) == versions
     assert float(m.result()) == pytest.approx(6 / 7)
     m.reset_state()
     assert float(m.result()) == 0.0
     mean = metrics.Mean()
     assert float(mean.result()) == 0.0  # before any update
-    mean.update_state([1.0, 3.0])
-    assert mean.result().numpy() == 2.0
+    assert mean([1.0, 3.0]).numpy() == 2.0  # metric(values) answers the same way
+    with pytest.raises(TypeError, match="concrete value.*use the value itself"):
+        backend.get_session().run(mean.result())
+
+
+def test_top_level_result_passes_non_tensor_leaves_through():
+    class Summary(metrics.Metric):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.total = self.add_variable((), name="total")
+
+        def update_state(self, x, sample_weight=None):
+            self.total.assign_add(tf.reduce_sum(tf.convert_to_tensor(x, tf.float32)))
+
+        def result(self):
+            return {"total": self.total, "scale": 0.5, "unit": "items"}
+
+    m = Summary()
+    m.update_state(np.ones(3, np.float32))
+    out = m.result()
+    assert out["total"].numpy() == 3.0 and out["scale"] == 0.5 and out["unit"] == "items"
 
 
 def test_result_while_building_graph_code_is_a_tensor():
@@ -499,3 +522,28 @@ def test_result_while_building_graph_code_is_a_tensor():
         r = m.result()
     assert tf.is_tensor(r) and r.graph is graph and not getattr(r, "_eager", False)
     assert backend.get_value(r) == 2.0
+
+
+def test_metric_state_survives_clear_session_and_moving_it_warns():
+    """A metric from before clear_session keeps its state for NumPy updates (Keras 3); one that
+    a model used and that a new model then compiles starts from zero in the new graph, with a
+    warning (the old model's state is no longer reset by it)."""
+    from tensorlet import keras
+    m = metrics.Mean()
+    m.update_state([1.0, 2.0, 3.0])
+    backend.clear_session(free_memory=False)
+    m.update_state([10.0])
+    assert float(m.result()) == 4.0
+
+    mae = metrics.MeanAbsoluteError()
+    x = np.ones((8, 1), np.float32)
+
+    def model():
+        net = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
+        net.compile(optimizer="sgd", loss="mse", metrics=[mae])
+        return net
+
+    model().fit(x, x, verbose=0)
+    backend.clear_session(free_memory=False)
+    with pytest.warns(RuntimeWarning, match="Give each model its own metric objects"):
+        model().fit(x, x, verbose=0)

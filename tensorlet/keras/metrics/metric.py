@@ -7,24 +7,25 @@ Subclasses follow Keras 3: create state with `add_variable` in `__init__`, write
   subclasses need not return anything) and `metric(y_true, y_pred)` returns the result tensor
   AFTER that update (the result's variable reads run after the assigns);
 - on NumPy values, `update_state` runs the update at once in the session that holds the state
-  (`keras.backend`), and `metric(...)` returns the running result as NumPy, as Keras does;
+  (`keras.backend`), and `metric(...)` returns the running result as a value (`MetricValue`);
 - `reset_state()` zeroes the state at once (its op is built once per graph);
 - `result()` returns the result tensor while graph code is built (the metric's graph is the
   default one: Keras's own steps, a TF 1.x program whose tensors the metric saw); called at the
-  top of a Keras program it returns the current value as a concrete tensor (`.numpy()`,
-  `float()`), as Keras 3 does, from a result graph built once.
+  top of a Keras program it returns the current value (`MetricValue`: a NumPy array with
+  `.numpy()`), as Keras 3 returns a concrete tensor, from a result graph built once per graph
+  (a result() that reads Python attributes sees their values at that first call).
 
 State lives in the Keras graph unless the metric is used on tensors of another graph, where it
 is created again (from zero).
 """
 import functools
+import warnings
 
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
 from tensorlet.eager.context import shares_eager_state
-from tensorlet.eager.tensor import EagerTensor
-from tensorlet.framework.graph import (GraphKeys, Operation, control_dependencies,
+from tensorlet.framework.graph import (GraphKeys, Operation, TensorLike, control_dependencies,
                                        get_default_graph, name_scope)
 from tensorlet.keras import _identifiers, backend, initializers
 from tensorlet.ops import array as _array
@@ -112,12 +113,13 @@ def _wrap_result(raw):
                 or not backend.is_keras_graph(graph):
             with graph.as_default(), name_scope(self.name):
                 return raw(self)
-        tensors = self._result_tensors.get(graph)  # the top of a Keras program: a value
-        if tensors is None:
+        out = self._result_tensors.get(graph)  # the top of a Keras program: a value
+        if out is None:
             with graph.as_default(), name_scope(self.name):
-                tensors = self._result_tensors[graph] = raw(self)
-        values = iter(backend.run(_flatten(tensors), graph=graph))
-        return _map(lambda _: EagerTensor(next(values)), tensors)
+                out = self._result_tensors[graph] = raw(self)
+        tensors = [t for t in _flatten(out) if isinstance(t, TensorLike)]
+        values = dict(zip(map(id, tensors), backend.run(tensors, graph=graph)))
+        return _map(lambda t: MetricValue.of(values[id(t)]) if id(t) in values else t, out)
     result._metric_wrapped = True
     return result
 
@@ -138,6 +140,23 @@ def _wrap_reset(raw):
             backend.run(op, graph=self._graph)
     reset_state._metric_wrapped = True
     return reset_state
+
+
+class MetricValue(np.ndarray):
+    """What `result()` returns at the top of a Keras program: a NumPy array (arithmetic,
+    comparisons, `float()` and formatting as a value) that also answers `.numpy()`, as the
+    tensors Keras 3 returns do."""
+
+    _eager = True  # a concrete value (keras.backend.get_value and friends take it as is)
+
+    @classmethod
+    def of(cls, value):
+        return np.asarray(value).view(cls)
+
+    def numpy(self):
+        """The value as a plain NumPy scalar (0-d) or array."""
+        value = self.view(np.ndarray)
+        return value[()] if value.ndim == 0 else value.copy()
 
 
 class Metric:
@@ -198,6 +217,13 @@ class Metric:
         if graph is self._graph or (shares_eager_state(graph) and
                                     shares_eager_state(self._graph)):
             return
+        if self._reset_ops and backend.is_keras_graph(graph) and \
+                backend.is_keras_graph(self._graph):
+            warnings.warn(
+                f"Metric '{self.name}' was used in a Keras graph from before clear_session() "
+                "and now starts again from zero in the current one; a model built before "
+                "clear_session() that uses it keeps the old state, which this metric no longer "
+                "resets. Give each model its own metric objects.", RuntimeWarning, stacklevel=4)
         old = list(self._variables)
         self._graph = graph
         self._variables = [self._make_variable(*spec) for spec in self._specs]
@@ -252,7 +278,8 @@ class Metric:
 
     # -- NumPy values ---------------------------------------------------------------------
     def _run_numpy(self, args, kwargs, want_result):
-        self._ensure_graph(backend.get_graph())
+        if not backend.is_keras_graph(self._graph):  # state in a user graph: back to Keras's
+            self._ensure_graph(backend.get_graph())
         arrays = [None if a is None else np.asarray(a) for a in args]
         kw = {k: (None if v is None else np.asarray(v)) for k, v in kwargs.items()}
         key = (tuple(_signature(a) for a in arrays),
@@ -267,7 +294,7 @@ class Metric:
         if not want_result:
             backend.run(update, feed, graph=self._graph)
             return None
-        return backend.run(result, feed, graph=self._graph)
+        return _map(MetricValue.of, backend.run(result, feed, graph=self._graph))
 
     def _numpy_plan(self, arrays, kw):
         """Placeholders (batch axis free) for the values, the update op, the result after it."""
