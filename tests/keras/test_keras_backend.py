@@ -134,3 +134,12 @@ def test_clear_session_frees_what_nothing_refers_to():
     del model
     backend.clear_session()  # free_memory=True (the default) collects the old graph
     assert graph() is None
+
+
+def test_layers_from_before_clear_session_cannot_join_new_models_and_say_why():
+    dense = layers.Dense(2)
+    dense(np.ones((1, 3), np.float32))
+    backend.clear_session(free_memory=False)
+    with pytest.raises(ValueError, match="built before keras.backend.clear_session"):
+        keras.Sequential([keras.Input((3,)), dense])
+    assert dense(np.ones((1, 3), np.float32)).shape == (1, 2)  # still usable on its own

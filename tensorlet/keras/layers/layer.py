@@ -14,6 +14,7 @@ import inspect
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
+from tensorlet.eager.context import shares_eager_state
 from tensorlet.framework.graph import Tensor, convert_to_tensor, get_default_graph
 from tensorlet.keras import backend, tree
 from tensorlet.keras.layers import node as _node
@@ -291,6 +292,12 @@ class Layer:
         if not self.built:
             self._build_from(graph, first)
             assert_input_compatibility(self.input_spec, flat_first, self.name)
+        elif self.weights and not _same_state(self._graph, graph):
+            raise ValueError(
+                f"Layer '{self.name}' has its weights in another graph than its input: it was "
+                "built before keras.backend.clear_session() (or in a graph of your own). Such a "
+                "layer or model can still be called on arrays, trained and saved, but not "
+                "combined with layers built after it: build the new model from new layers.")
         training = kwargs.pop("training", None)
         previous_mask = kwargs.get("mask")
         if previous_mask is None:
@@ -558,6 +565,11 @@ def _layers_in(values):
 
 def _eager_value(x):
     return convert_to_tensor(x) if isinstance(x, np.ndarray) else x
+
+
+def _same_state(a, b):
+    """Whether graphs a and b hold the same variables (one graph, or two sharing eager state)."""
+    return a is None or a is b or (shares_eager_state(a) and shares_eager_state(b))
 
 
 def _unwrap_variable(x):
