@@ -150,7 +150,8 @@ def in_own_graph(method):
         try:
             return method(self, *args, **kwargs)
         finally:
-            _state = outer
+            if _state is state:  # else clear_session() ran inside (a callback): keep its state
+                _state = outer
     return wrapper
 
 

@@ -143,3 +143,32 @@ def test_layers_from_before_clear_session_cannot_join_new_models_and_say_why():
     with pytest.raises(ValueError, match="built before keras.backend.clear_session"):
         keras.Sequential([keras.Input((3,)), dense])
     assert dense(np.ones((1, 3), np.float32)).shape == (1, 2)  # still usable on its own
+
+
+def test_clear_session_inside_an_old_models_fit_is_kept():
+    x, y = np.ones((4, 4), np.float32), np.arange(4) % 3
+    old = _trained_model(0)
+    old.fit(x, y, verbose=0)
+    backend.clear_session(free_memory=False)
+    graphs = []
+
+    class Clear(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            backend.clear_session(free_memory=False)
+            graphs.append(backend.get_graph())
+
+    old.fit(x, y, verbose=0, callbacks=[Clear()])
+    assert backend.get_graph() is graphs[0] is not old.layers[0].kernel.graph
+
+
+def test_default_metric_names_follow_keras():
+    assert keras.metrics.AUC().name == "auc"
+    assert keras.losses.KLDivergence().name == "kl_divergence"
+
+    class MyAUCScore(keras.metrics.Metric):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            pass
+
+        def result(self):
+            return 0.0
+    assert MyAUCScore().name == "my_auc_score"

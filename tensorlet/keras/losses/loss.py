@@ -96,7 +96,7 @@ class Loss:
     """Base class: subclasses implement `call(y_true, y_pred)` returning per-sample values."""
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
-        self.name = name or _identifiers.snake_case(type(self).__name__)
+        self.name = name or backend.to_snake_case(type(self).__name__)
         self.reduction = standardize_reduction(reduction)
         self._dtype = _dt.as_dtype(dtype or backend.floatx()).name  # Keras 3: floatx() now
 

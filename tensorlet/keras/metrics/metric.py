@@ -27,7 +27,7 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.eager.context import shares_eager_state
 from tensorlet.framework.graph import (GraphKeys, Operation, TensorLike, control_dependencies,
                                        get_default_graph, name_scope)
-from tensorlet.keras import _identifiers, backend, initializers
+from tensorlet.keras import backend, initializers
 from tensorlet.ops import array as _array
 from tensorlet.ops import control as _control
 from tensorlet.ops.base import apply
@@ -171,7 +171,7 @@ class Metric:
                 setattr(cls, name, wrap(fn))
 
     def __init__(self, name=None, dtype=None):
-        self.name = name or _identifiers.snake_case(type(self).__name__)
+        self.name = name or backend.to_snake_case(type(self).__name__)
         self._dtype = _dt.as_dtype(dtype or backend.floatx()).name
         self._variables = []
         self._specs = []  # (shape, initializer, dtype, name) of each variable, to rebuild
