@@ -104,13 +104,16 @@ def _output_of(created, name, node_index, index):
     return layer._inbound_nodes[node_index].output_tensors[index]
 
 
-def functional_from_config(config, custom_objects=None):
+def functional_from_config(config, custom_objects=None, make_layer=None, call_layer=None):
     """Re-create the layers, then call each on its inbound nodes' inputs (in dependency
-    order: a node waits until the layers it reads from have been called)."""
+    order: a node waits until the layers it reads from have been called). `make_layer(entry)`
+    and `call_layer(layer, *args, **kwargs)` replace deserialisation and the plain call
+    (`clone_model`)."""
     from tensorlet.keras.models.functional import Functional
     created, pending = {}, []
     for entry in config["layers"]:
-        layer = serialization.deserialize(entry, custom_objects)
+        layer = (make_layer(entry) if make_layer is not None
+                 else serialization.deserialize(entry, custom_objects))
         created[entry.get("name", layer.name)] = layer
         pending.extend((layer, node) for node in entry.get("inbound_nodes", []))
     while pending:
@@ -122,7 +125,10 @@ def functional_from_config(config, custom_objects=None):
             except KeyError:
                 continue
             with _node.top_level():
-                layer(*args, **kwargs)
+                if call_layer is None:
+                    layer(*args, **kwargs)
+                else:
+                    call_layer(layer, *args, **kwargs)
             progress.append((layer, node))
         if not progress:
             raise ValueError("Cannot rebuild the functional model: some layers read from "
