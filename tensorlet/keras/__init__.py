@@ -3,6 +3,7 @@ from tensorlet.keras import (  # noqa: F401
     activations,
     backend,
     callbacks,
+    config,
     constraints,
     datasets,
     initializers,
