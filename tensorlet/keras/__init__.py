@@ -11,6 +11,7 @@ from tensorlet.keras import (  # noqa: F401
     losses,
     metrics,
     models,
+    ops,
     optimizers,
     regularizers,
     utils,

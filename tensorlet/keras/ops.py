@@ -1,0 +1,536 @@
+"""`keras.ops`: Keras 3's NumPy-style and neural-network ops, on tensorlet's core ops.
+
+Inside a layer's `call` (graph tensors or Keras variables among the arguments) an op builds
+core ops in their graph. On concrete values alone (NumPy arrays, Python numbers, eager
+tensors) it computes at once and returns an eager tensor (`.numpy()`, NumPy interop), as
+Keras 3 does; a Keras variable counts as graph data (`ops.convert_to_numpy(v)` gives its
+value). Semantics follow NumPy where Keras 3 does: `axis=None` reduces or indexes the
+flattened array, `argmax` gives int32, `mean` of integers is a float, `take` wraps negative
+indices, `split` takes section counts or split points.
+"""
+import builtins
+import functools
+
+import numpy as np
+
+import tensorlet as _tf
+from tensorlet.eager.context import eager_mode
+from tensorlet.framework import dtypes as _dt
+from tensorlet.framework.graph import TensorLike
+from tensorlet.keras import activations as _act
+from tensorlet.keras import backend as _backend
+from tensorlet.keras import losses as _losses
+
+
+# This module defines sum, max, min, abs, round, any and all (Keras's names): its own code
+# reaches Python's through `builtins`.
+
+
+def _symbolic(x):
+    if isinstance(x, (list, tuple)):
+        return builtins.any(_symbolic(v) for v in x)
+    if isinstance(x, dict):
+        return builtins.any(_symbolic(v) for v in x.values())
+    return isinstance(x, TensorLike) and not x._eager
+
+
+def _op(fn):
+    """Graph ops on graph arguments; computed at once (eager) on concrete ones."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if _symbolic(args) or _symbolic(kwargs):
+            return fn(*args, **kwargs)
+        with eager_mode():
+            return fn(*args, **kwargs)
+    return run
+
+
+def _t(x, dtype=None):
+    """A tensor of `x` (a float32 default for Python floats, as Keras's floatx)."""
+    if isinstance(x, TensorLike):
+        return x if dtype is None else _tf.cast(x, dtype)
+    arr = np.asarray(x)
+    if dtype is None and arr.dtype == np.float64 and not isinstance(x, np.ndarray):
+        dtype = _backend.floatx()  # Python floats and lists of them
+    if dtype is None and arr.dtype == np.int64 and not isinstance(x, np.ndarray):
+        dtype = "int32"
+    return _tf.convert_to_tensor(arr if dtype is None else arr.astype(_dt.as_dtype(dtype).np))
+
+
+def _float(x):
+    """x as a float tensor (integers and bools become floatx, as NumPy's true division)."""
+    x = _t(x)
+    return x if x.dtype.is_floating else _tf.cast(x, _backend.floatx())
+
+
+def _flat_if_none(x, axis):
+    return (_tf.reshape(x, [-1]), 0) if axis is None else (x, axis)
+
+
+# -- creation and conversion ---------------------------------------------------------------
+
+
+@_op
+def convert_to_tensor(x, dtype=None, sparse=None):
+    """x as a tensor (of `dtype`)."""
+    return _t(x, dtype)
+
+
+def convert_to_numpy(x):
+    """The NumPy value of a concrete tensor or a Keras variable (a graph tensor inside a
+    layer's call has no value yet: an error)."""
+    if _symbolic(x):
+        if callable(getattr(x, "numpy", None)):  # a variable: its current value
+            return np.asarray(x.numpy())
+        raise ValueError("convert_to_numpy needs a concrete value; a symbolic tensor (inside a "
+                         "layer's call) has none until the model runs.")
+    return np.asarray(x)
+
+
+def shape(x):
+    """The shape as a tuple (None for dimensions unknown while the graph is built)."""
+    if isinstance(x, TensorLike):
+        return tuple(x.shape.as_list())
+    return np.shape(x)
+
+
+@_op
+def cast(x, dtype):
+    return _tf.cast(_t(x), dtype)
+
+
+def _dtype(dtype, default):
+    return _dt.as_dtype(dtype or default)
+
+
+@_op
+def zeros(shape, dtype=None):
+    return _tf.zeros(shape, _dtype(dtype, _backend.floatx()))
+
+
+@_op
+def ones(shape, dtype=None):
+    return _tf.ones(shape, _dtype(dtype, _backend.floatx()))
+
+
+@_op
+def full(shape, fill_value, dtype=None):
+    return _tf.fill(shape, _t(fill_value, dtype or _backend.floatx()))
+
+
+@_op
+def zeros_like(x, dtype=None):
+    return _tf.zeros_like(_t(x), dtype=dtype and _dt.as_dtype(dtype))
+
+
+@_op
+def ones_like(x, dtype=None):
+    return _tf.ones_like(_t(x), dtype=dtype and _dt.as_dtype(dtype))
+
+
+@_op
+def arange(start, stop=None, step=1, dtype=None):
+    """NumPy's arange; integers give int32, floats floatx (Keras 3's defaults)."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        floats = builtins.any(isinstance(v, float) for v in (start, stop, step))
+        dtype = _backend.floatx() if floats else "int32"
+    return _tf.range(start, stop, step, dtype=_dt.as_dtype(dtype))
+
+
+@_op
+def eye(N, M=None, k=0, dtype=None):
+    return _tf.convert_to_tensor(np.eye(N, M, k, dtype=_dtype(dtype, _backend.floatx()).np))
+
+
+# -- elementwise math -----------------------------------------------------------------------
+
+
+def _python_scalar(v):
+    return isinstance(v, (bool, int, float)) and not isinstance(v, np.generic)
+
+
+def _binary(core):
+    @_op
+    def op(x1, x2):
+        # a Python number next to a tensor stays weak (takes the tensor's dtype), as in Keras
+        if _python_scalar(x1) and _python_scalar(x2):
+            x1 = _t(x1)
+        return core(x1 if _python_scalar(x1) else _t(x1), x2 if _python_scalar(x2) else _t(x2))
+    return op
+
+
+add = _binary(_tf.add)
+subtract = _binary(_tf.subtract)
+multiply = _binary(_tf.multiply)
+maximum = _binary(_tf.maximum)
+minimum = _binary(_tf.minimum)
+power = _binary(_tf.pow)
+mod = _binary(_tf.math.floormod)
+floor_divide = _binary(_tf.math.floordiv)
+equal = _binary(_tf.equal)
+not_equal = _binary(_tf.not_equal)
+greater = _binary(_tf.greater)
+greater_equal = _binary(_tf.greater_equal)
+less = _binary(_tf.less)
+less_equal = _binary(_tf.less_equal)
+logical_and = _binary(_tf.logical_and)
+logical_or = _binary(_tf.logical_or)
+
+
+@_op
+def divide(x1, x2):
+    """True division: integers divide as floats."""
+    return _tf.divide(_float(x1), _float(x2))
+
+
+true_divide = divide
+
+
+def _unary(core, floats=False):
+    @_op
+    def op(x):
+        return core(_float(x) if floats else _t(x))
+    return op
+
+
+negative = _unary(_tf.negative)
+abs = absolute = _unary(_tf.abs)
+square = _unary(_tf.square)
+sign = _unary(_tf.sign)
+sqrt = _unary(_tf.sqrt, floats=True)
+exp = _unary(_tf.exp, floats=True)
+log = _unary(_tf.math.log, floats=True)
+log1p = _unary(_tf.math.log1p, floats=True)
+expm1 = _unary(_tf.math.expm1, floats=True)
+sin = _unary(_tf.sin, floats=True)
+cos = _unary(_tf.cos, floats=True)
+tan = _unary(_tf.tan, floats=True)
+tanh = _unary(_tf.tanh, floats=True)
+floor = _unary(_tf.floor, floats=True)
+ceil = _unary(_tf.math.ceil, floats=True)
+reciprocal = _unary(_tf.math.reciprocal, floats=True)
+logical_not = _unary(_tf.logical_not)
+isnan = _unary(_tf.math.is_nan, floats=True)
+isinf = _unary(_tf.math.is_inf, floats=True)
+isfinite = _unary(_tf.math.is_finite, floats=True)
+
+
+@_op
+def round(x, decimals=0):
+    """Half to even, as NumPy; `decimals` digits after the point."""
+    x = _t(x)
+    if decimals == 0:
+        return _tf.round(x)
+    scale = _tf.cast(10.0 ** decimals, x.dtype)
+    return _tf.round(x * scale) / scale
+
+
+@_op
+def clip(x, x_min, x_max):
+    x = _t(x)
+    return _tf.clip_by_value(x, _tf.cast(x_min, x.dtype), _tf.cast(x_max, x.dtype))
+
+
+@_op
+def where(condition, x1=None, x2=None):
+    """x1 where condition else x2; with neither, the indices where condition holds (one
+    int32 array per axis, as np.nonzero)."""
+    condition = _tf.cast(_t(condition), _dt.bool_)
+    if x1 is None and x2 is None:
+        coords = _tf.cast(_tf.where(condition), _dt.int32)
+        return tuple(_tf.unstack(coords, axis=1, num=condition.shape.ndims))
+    if x1 is None or x2 is None:
+        raise ValueError("where: give both x1 and x2, or neither.")
+    x1, x2 = _t(x1), _t(x2)
+    if x1.dtype != x2.dtype:
+        x1, x2 = _tf.add(x1, _tf.zeros_like(x2)), _tf.add(x2, _tf.zeros_like(x1))
+    return _tf.where(condition, x1, x2)
+
+
+# -- linear algebra -------------------------------------------------------------------------
+
+
+@_op
+def matmul(x1, x2):
+    return _tf.matmul(_t(x1), _t(x2))
+
+
+@_op
+def dot(x1, x2):
+    """np.dot: a sum over the last axis of x1 and the second-to-last of x2 (the only of a
+    vector)."""
+    x1, x2 = _t(x1), _t(x2)
+    if x1.shape.ndims == 0 or x2.shape.ndims == 0:
+        return _tf.multiply(x1, x2)
+    return _tf.tensordot(x1, x2, [[x1.shape.ndims - 1], [builtins.max(x2.shape.ndims - 2, 0)]])
+
+
+@_op
+def tensordot(x1, x2, axes=2):
+    return _tf.tensordot(_t(x1), _t(x2), axes)
+
+
+@_op
+def einsum(subscripts, *operands):
+    return _tf.einsum(subscripts, *[_t(o) for o in operands])
+
+
+@_op
+def norm(x, ord=None, axis=None, keepdims=False):
+    """The 2-norm (Frobenius for a matrix) by default; `ord` 1, 2 or inf of vectors."""
+    x = _float(x)
+    if ord in (None, 2, "fro", "euclidean"):
+        return _tf.sqrt(_tf.reduce_sum(_tf.square(x), axis=axis, keepdims=keepdims))
+    if ord == 1:
+        return _tf.reduce_sum(_tf.abs(x), axis=axis, keepdims=keepdims)
+    if ord in (np.inf, "inf"):
+        return _tf.reduce_max(_tf.abs(x), axis=axis, keepdims=keepdims)
+    raise ValueError(f"norm: ord must be None, 1, 2, 'fro' or inf; got {ord!r}.")
+
+
+# -- reductions -----------------------------------------------------------------------------
+
+
+@_op
+def sum(x, axis=None, keepdims=False):
+    return _tf.reduce_sum(_t(x), axis=axis, keepdims=keepdims)
+
+
+@_op
+def prod(x, axis=None, keepdims=False, dtype=None):
+    return _tf.reduce_prod(_t(x, dtype), axis=axis, keepdims=keepdims)
+
+
+@_op
+def mean(x, axis=None, keepdims=False):
+    """The mean; of integers, a float (as NumPy)."""
+    return _tf.reduce_mean(_float(x), axis=axis, keepdims=keepdims)
+
+
+@_op
+def var(x, axis=None, keepdims=False):
+    x = _float(x)
+    centred = x - _tf.reduce_mean(x, axis=axis, keepdims=True)
+    return _tf.reduce_mean(_tf.square(centred), axis=axis, keepdims=keepdims)
+
+
+@_op
+def std(x, axis=None, keepdims=False):
+    return _tf.sqrt(var(x, axis=axis, keepdims=keepdims))
+
+
+@_op
+def max(x, axis=None, keepdims=False, initial=None):
+    out = _tf.reduce_max(_t(x), axis=axis, keepdims=keepdims)
+    return out if initial is None else _tf.maximum(out, _tf.cast(initial, out.dtype))
+
+
+@_op
+def min(x, axis=None, keepdims=False, initial=None):
+    out = _tf.reduce_min(_t(x), axis=axis, keepdims=keepdims)
+    return out if initial is None else _tf.minimum(out, _tf.cast(initial, out.dtype))
+
+
+amax, amin = max, min
+
+
+@_op
+def any(x, axis=None, keepdims=False):
+    return _tf.reduce_any(_tf.cast(_t(x), _dt.bool_), axis=axis, keepdims=keepdims)
+
+
+@_op
+def all(x, axis=None, keepdims=False):
+    return _tf.reduce_all(_tf.cast(_t(x), _dt.bool_), axis=axis, keepdims=keepdims)
+
+
+@_op
+def logsumexp(x, axis=None, keepdims=False):
+    return _tf.reduce_logsumexp(_float(x), axis=axis, keepdims=keepdims)
+
+
+def _arg(core):
+    @_op
+    def op(x, axis=None, keepdims=False):
+        x = _t(x)
+        flat, ax = _flat_if_none(x, axis)
+        out = core(flat, axis=ax, output_type=_dt.int32)
+        if keepdims:
+            if axis is None:
+                return _tf.reshape(out, [1] * x.shape.ndims)
+            return _tf.expand_dims(out, axis)
+        return out
+    return op
+
+
+argmax = _arg(_tf.argmax)
+argmin = _arg(_tf.argmin)
+
+
+@_op
+def cumsum(x, axis=None, dtype=None):
+    flat, ax = _flat_if_none(_t(x, dtype), axis)
+    return _tf.cumsum(flat, axis=ax)
+
+
+# -- shapes and indexing --------------------------------------------------------------------
+
+
+@_op
+def reshape(x, newshape):
+    return _tf.reshape(_t(x), [newshape] if isinstance(newshape, int) else list(newshape))
+
+
+@_op
+def transpose(x, axes=None):
+    return _tf.transpose(_t(x), perm=axes)
+
+
+@_op
+def expand_dims(x, axis):
+    return _tf.expand_dims(_t(x), axis)
+
+
+@_op
+def squeeze(x, axis=None):
+    return _tf.squeeze(_t(x), axis=axis)
+
+
+@_op
+def concatenate(xs, axis=0):
+    return _tf.concat([_t(x) for x in xs], axis)
+
+
+@_op
+def stack(x, axis=0):
+    return _tf.stack([_t(v) for v in x], axis=axis)
+
+
+@_op
+def tile(x, repeats):
+    x = _t(x)
+    repeats = [repeats] if isinstance(repeats, int) else list(repeats)
+    if len(repeats) < x.shape.ndims:
+        repeats = [1] * (x.shape.ndims - len(repeats)) + repeats
+    elif len(repeats) > x.shape.ndims:
+        x = _tf.reshape(x, [1] * (len(repeats) - x.shape.ndims) + x.shape.as_list())
+    return _tf.tile(x, repeats)
+
+
+@_op
+def split(x, indices_or_sections, axis=0):
+    """NumPy's split: a number of equal sections, or the indices to split at."""
+    x = _t(x)
+    if isinstance(indices_or_sections, int):
+        return _tf.split(x, indices_or_sections, axis=axis)
+    size = x.shape.as_list()[axis]
+    if size is None:
+        raise ValueError("split at indices needs the size of that axis to be known.")
+    points = [0] + list(indices_or_sections) + [size]
+    return _tf.split(x, [b - a for a, b in zip(points, points[1:])], axis=axis)
+
+
+@_op
+def take(x, indices, axis=None):
+    """x's elements at `indices` along `axis` (of the flattened x when axis is None);
+    negative indices count from the end."""
+    x, indices = _t(x), _t(indices)
+    x, ax = _flat_if_none(x, axis)
+    size = _tf.cast(_tf.shape(x)[ax], indices.dtype)
+    indices = _tf.where(indices < 0, indices + size, indices)
+    return _tf.gather(x, indices, axis=ax)
+
+
+@_op
+def one_hot(x, num_classes, axis=-1, dtype=None):
+    return _tf.one_hot(_t(x), num_classes, axis=axis,
+                       dtype=_dtype(dtype, _backend.floatx()))
+
+
+@_op
+def pad(x, pad_width, mode="constant", constant_values=None):
+    x = _t(x)
+    widths = np.broadcast_to(np.asarray(pad_width, np.int64), (x.shape.ndims, 2))
+    return _tf.pad(x, widths.tolist(), mode=mode.upper(),
+                   constant_values=0 if constant_values is None else constant_values)
+
+
+@_op
+def stop_gradient(variable):
+    return _tf.stop_gradient(_t(variable))
+
+
+# -- neural-network ops ---------------------------------------------------------------------
+
+
+def _activation(fn):
+    @_op
+    def op(x, *args, **kwargs):
+        return fn(_float(x), *args, **kwargs)
+    op.__doc__ = fn.__doc__
+    return op
+
+
+relu = _activation(_act.relu)
+relu6 = _activation(_act.relu6)
+sigmoid = _activation(_act.sigmoid)
+softplus = _activation(_act.softplus)
+softsign = _activation(_act.softsign)
+silu = swish = _activation(_act.silu)
+selu = _activation(_act.selu)
+elu = _activation(_act.elu)
+hard_sigmoid = _activation(_act.hard_sigmoid)
+leaky_relu = _activation(_act.leaky_relu)
+@_op
+def gelu(x, approximate=True):
+    """GELU; keras.ops approximates (tanh form) by default, the activation does not."""
+    return _act.gelu(_float(x), approximate=approximate)
+
+
+softmax = _activation(_act.softmax)
+log_softmax = _activation(_act.log_softmax)
+
+
+@_op
+def moments(x, axes, keepdims=False):
+    """(mean, variance) over `axes`."""
+    x = _float(x)
+    mean_ = _tf.reduce_mean(x, axis=axes, keepdims=True)
+    variance = _tf.reduce_mean(_tf.square(x - mean_), axis=axes, keepdims=keepdims)
+    return (mean_ if keepdims else _tf.squeeze(mean_, axis=axes)), variance
+
+
+@_op
+def normalize(x, axis=-1, order=2):
+    """x divided by its `order`-norm along `axis`."""
+    x = _float(x)
+    return x / _tf.maximum(norm(x, ord=order, axis=axis, keepdims=True),
+                           _tf.cast(_backend.epsilon(), x.dtype))
+
+
+@_op
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary cross-entropy (no mean over the last axis, unlike the loss)."""
+    output = _float(output)
+    target = _tf.cast(_t(target), output.dtype)
+    if from_logits:
+        return _tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=output)
+    eps = _tf.cast(_backend.epsilon(), output.dtype)
+    output = _tf.clip_by_value(output, eps, 1 - eps)
+    return -(target * _tf.math.log(output) + (1 - target) * _tf.math.log(1 - output))
+
+
+@_op
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy of one-hot targets, summed over `axis`."""
+    return _losses.categorical_crossentropy(_t(target), _float(output), from_logits=from_logits,
+                                            axis=axis)
+
+
+@_op
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy of integer targets against class scores along `axis`."""
+    return _losses.sparse_categorical_crossentropy(_t(target), _float(output),
+                                                   from_logits=from_logits, axis=axis)
