@@ -9,7 +9,7 @@ variables copy-on-write (tensorlet.eager.execute).
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import Tensor
+from tensorlet.framework.graph import Tensor, TensorLike, get_default_graph
 from tensorlet.framework.shapes import TensorShape
 
 from .context import EAGER_GRAPH
@@ -180,6 +180,27 @@ class EagerTensor(Tensor):
         if "\n" in text:
             text = "\n" + text
         return f"tf.Tensor({text}, shape={tuple(v.shape)}, dtype={self.dtype.name})"
+
+
+def _computing_now(base):
+    """An operator of TensorLike that computes at once when no graph tensor takes part, even
+    while a graph is the default (`ops.ones(3) + 1` at the top of a Keras program)."""
+    def operator(self, *other):
+        if EAGER_GRAPH is get_default_graph() or (
+                other and isinstance(other[0], TensorLike) and not other[0]._eager):
+            return base(self, *other)
+        with EAGER_GRAPH.as_default():
+            return base(self, *other)
+    operator.__name__ = base.__name__
+    return operator
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__",
+              "__abs__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__",
+              "__ror__", "__xor__", "__invert__", "__getitem__"):
+    setattr(EagerTensor, _name, _computing_now(getattr(TensorLike, _name)))
 
 
 def make(value, dtype, index, op_type):

@@ -100,7 +100,8 @@ def _y(op):
 
 
 def _erf(x):
-    return np.frompyfunc(_pymath.erf, 1, 1)(x).astype(x.dtype)
+    # frompyfunc gives a Python float, not an array, for a 0-d input
+    return np.asarray(np.frompyfunc(_pymath.erf, 1, 1)(x), dtype=x.dtype)
 
 
 negative = _unary("Neg", np.negative, lambda op, g, n: [-g[0]], spec=_numeric_unary_spec)

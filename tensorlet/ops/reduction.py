@@ -226,10 +226,12 @@ reduce_all = _public("All", "Logical and over `axis`.")
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """log(sum(exp(x))) over `axis`, computed stably."""
     from .array import stop_gradient
-    from .math import exp, log
+    from .math import exp, is_finite, log, where, zeros_like
     x = as_tensor(input_tensor)
     axis = _static_axis(axis)
-    m = stop_gradient(reduce_max(x, axis, keepdims=True))
+    m = reduce_max(x, axis, keepdims=True)
+    # a slice of -inf only has max -inf and x - m = nan: shift it by 0 (its result is -inf)
+    m = stop_gradient(where(is_finite(m), m, zeros_like(m)))
     out = log(reduce_sum(exp(x - m), axis, keepdims=True)) + m
     if not keepdims:
         axes = _norm_axis(axis, x.shape.ndims)

@@ -151,6 +151,25 @@ CASES = {  # name -> (keras.ops call, NumPy reference)
         lambda: ops.categorical_crossentropy(np.eye(4, dtype=np.float32)[[0, 3, 1]], A,
                                              from_logits=True),
         lambda: -np.log(softmax(A64))[[0, 1, 2], [0, 3, 1]]),
+    "logical_xor": (lambda: ops.logical_xor(A > 0, P > 0.5), lambda: (A > 0) ^ (P > 0.5)),
+    "rsqrt": (lambda: ops.rsqrt(P), lambda: 1 / np.sqrt(P64)),
+    "erf": (lambda: ops.erf(A), lambda: np.vectorize(__import__("math").erf)(A64)),
+    "log2": (lambda: ops.log2(P), lambda: np.log2(P64)),
+    "log10": (lambda: ops.log10(P), lambda: np.log10(P64)),
+    "log_sigmoid": (lambda: ops.log_sigmoid(A), lambda: np.log(sigmoid(A64))),
+    "broadcast_to": (lambda: ops.broadcast_to(V, (2, 4)), lambda: np.broadcast_to(V, (2, 4))),
+    "repeat": (lambda: ops.repeat(N, 2, axis=1), lambda: np.repeat(N, 2, axis=1)),
+    "flip": (lambda: ops.flip(A, axis=1), lambda: np.flip(A64, axis=1)),
+    "swapaxes": (lambda: ops.swapaxes(A, 0, 1), lambda: A64.T),
+    "moveaxis": (lambda: ops.moveaxis(np.ones((2, 3, 4)), 0, -1),
+                 lambda: np.moveaxis(np.ones((2, 3, 4)), 0, -1)),
+    "unstack": (lambda: ops.unstack(A)[1], lambda: A64[1]),
+    "tril": (lambda: ops.tril(A, -1), lambda: np.tril(A64, -1)),
+    "triu": (lambda: ops.triu(A, 1), lambda: np.triu(A64, 1)),
+    "full_like": (lambda: ops.full_like(N, 7), lambda: np.full_like(N, 7)),
+    "linspace": (lambda: ops.linspace(0, 1, 4, endpoint=False),
+                 lambda: np.linspace(0, 1, 4, endpoint=False)),
+    "size": (lambda: ops.size(A), lambda: np.array(A.size)),
     "sparse_categorical_crossentropy": (
         lambda: ops.sparse_categorical_crossentropy(Y, A, from_logits=True),
         lambda: -np.log(softmax(A64))[[0, 1, 2], Y]),
@@ -178,11 +197,14 @@ def test_every_public_op_is_tested():
     public = {n for n, v in vars(ops).items()
               if not n.startswith("_") and callable(v) and not inspect.ismodule(v)
               and getattr(v, "__module__", None) == ops.__name__}
-    assert public - set(CASES) - {"shape", "moments"} == set()
+    assert public - set(CASES) - {"shape", "moments", "ndim", "dtype", "is_tensor"} == set()
+    assert set(ops.__all__) == public
 
 
 def test_shape_and_moments():
     assert ops.shape(A) == (3, 4) and ops.shape(ops.add(A, 1)) == (3, 4)
+    assert ops.ndim(A) == 2 and ops.dtype(N) == "int32" and ops.is_tensor(ops.ones(2))
+    assert not ops.is_tensor(A)
     mean, variance = ops.moments(A, axes=[0])
     np.testing.assert_allclose(mean, A.mean(0), rtol=1e-6)
     np.testing.assert_allclose(variance, A.var(0), rtol=1e-5)
@@ -225,8 +247,10 @@ def test_ops_inside_a_layer_build_graph_ops():
 def test_errors():
     with pytest.raises(ValueError, match="both x1 and x2"):
         ops.where(A > 0, A)
-    with pytest.raises(ValueError, match="ord must be"):
+    with pytest.raises(ValueError, match="matrix norm ord=3 is not supported"):
         ops.norm(A, ord=3)
+    with pytest.raises(ValueError, match="needs a matrix"):
+        ops.norm(V, ord="fro", axis=0)
     x = tf.placeholder(tf.float32, [None, 4])
     with pytest.raises(ValueError, match="concrete value"):
         ops.convert_to_numpy(ops.add(x, 1))
@@ -235,3 +259,76 @@ def test_errors():
     indices = ops.where(A > 0)
     assert len(indices) == 2 and indices[0].dtype == tf.int32
     np.testing.assert_array_equal(np.stack(indices), np.stack(np.nonzero(A > 0)))
+
+
+def test_review_findings_follow_numpy():
+    """Cases a review found wrong: each against NumPy."""
+    x33 = np.arange(9, dtype=np.float32).reshape(3, 3)
+    row = np.array([True, False, True])
+    np.testing.assert_array_equal(ops.where(row, x33, 0.0), np.where(row, x33, 0.0))
+    m = np.array([[1, -2, 3], [-4, 5, -6]], np.float32)
+    for order in (None, "fro", 1, -1, np.inf, -np.inf):
+        np.testing.assert_allclose(ops.norm(m, ord=order), np.linalg.norm(m, order), rtol=1e-6)
+    for order in (0, 1, 3, 0.5, np.inf, -np.inf):
+        np.testing.assert_allclose(ops.norm(m[0], ord=order), np.linalg.norm(m[0], order),
+                                   rtol=1e-6)
+    with pytest.raises(ValueError, match="singular values"):
+        ops.norm(m, ord=2)
+    assert ops.sum(x33 > 2).numpy() == 6 and ops.sum(x33 > 2).dtype == tf.int32
+    assert ops.sum(np.ones(3, np.int8) * 100).numpy() == 300  # no int8 overflow
+    np.testing.assert_array_equal(ops.cumsum(row), np.cumsum(row))
+    np.testing.assert_allclose(ops.matmul(np.ones(3), np.ones((3, 2))), [3.0, 3.0])
+    assert ops.matmul(np.ones(3), np.ones(3)).numpy() == 3.0
+    ints = np.array([15, 25, 123, -15])
+    np.testing.assert_array_equal(ops.round(ints, -1), np.round(ints, -1))
+    assert ops.round(ints.astype(np.int32), 1).dtype == tf.int32
+    np.testing.assert_allclose(ops.round(np.array([151.0, 149.0]), -2), [200.0, 100.0])
+    assert ops.expand_dims(x33, (0, 2)).shape == (1, 3, 1, 3)
+    assert ops.transpose(np.ones((2, 3, 4)), (-1, 0, 1)).shape == (4, 2, 3)
+    np.testing.assert_allclose(ops.softmax(x33, axis=(0, 1)), softmax(x33.ravel()).reshape(3, 3),
+                               rtol=1e-6)
+    assert ops.divide(np.ones(2, np.float16), 2).dtype == tf.float16
+    np.testing.assert_array_equal(ops.clip(np.arange(4), 0.5, 2.5), [0.5, 1, 2, 2.5])
+    np.testing.assert_array_equal(ops.square(row), [1, 0, 1])
+    for points in ([-3], [2, 12], [5, 2]):
+        got = ops.split(np.arange(9), points)
+        assert [np.asarray(g).tolist() for g in got] == [
+            a.tolist() for a in np.split(np.arange(9), points)]
+    assert ops.tile(np.ones(2), np.int64(2)).shape == (4,)
+    assert ops.reshape(np.ones((2, 3)), np.int64(6)).shape == (6,)
+    np.testing.assert_allclose(ops.arange(np.float32(2.5)), [0, 1, 2])
+    logits = rng.standard_normal((2, 3, 5)).astype(np.float32)  # classes on axis 1
+    labels = np.array([[0, 2, 1, 1, 0], [2, 2, 0, 1, 1]])
+    want = -np.log(softmax(logits.astype(np.float64), axis=1))
+    want = np.take_along_axis(want, labels[:, None, :], axis=1)[:, 0]
+    np.testing.assert_allclose(ops.sparse_categorical_crossentropy(labels, logits, True, axis=1),
+                               want, rtol=1e-5)
+    np.testing.assert_allclose(ops.normalize(A, epsilon=1e-3), CASES["normalize"][1](),
+                               rtol=1e-6)
+    np.testing.assert_allclose(ops.logsumexp(np.array([[-np.inf, -np.inf]])), -np.inf)
+
+
+def test_results_compute_like_values_and_variables_are_values_at_the_top():
+    e = ops.ones((2, 3))
+    graph = tf.get_default_graph()
+    version = graph.version
+    y = (e + 1) * 2 - e[0]
+    assert (y.numpy() == 3.0).all() and bool((e > 0).numpy().all()) and graph.version == version
+    dense = keras.layers.Dense(2, kernel_initializer="ones")
+    dense(np.ones((1, 3), np.float32))
+    assert ops.sum(dense.kernel).numpy() == 6.0
+    np.testing.assert_array_equal(ops.add(dense.kernel, 1), np.full((3, 2), 2.0))
+
+
+def test_dynamic_batch_from_shape_inside_a_layer():
+    class Heads(keras.layers.Layer):
+        def call(self, x):
+            batch = ops.shape(x)[0]
+            return ops.transpose(ops.reshape(x, (batch, 2, 3)), (0, 2, 1))
+
+    backend.clear_session(free_memory=False)
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, Heads()(inputs))
+    x = np.arange(24, dtype=np.float32).reshape(4, 6)
+    np.testing.assert_array_equal(model.predict(x, verbose=0),
+                                  x.reshape(4, 2, 3).transpose(0, 2, 1))

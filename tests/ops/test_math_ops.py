@@ -33,6 +33,7 @@ def test_erf_against_math():
     import math
     x = np.linspace(-3, 3, 13)
     np.testing.assert_allclose(run(tf.erf(tf.constant(x))), [math.erf(v) for v in x])
+    assert run(tf.erf(tf.constant(0.5))) == np.float32(math.erf(0.5))  # a scalar too
 
 
 def test_sigmoid_extremes_finite():
@@ -103,6 +104,19 @@ def test_reductions():
                                np.log(np.exp(x.astype(np.float64)).sum(1)), rtol=1e-5)
     assert tf.reduce_sum(t, axis=1).shape.as_list() == [3, 5]
     assert tf.reduce_sum(t, axis=1, keepdims=True).shape.as_list() == [3, 1, 5]
+
+
+def test_reduce_logsumexp_of_non_finite_slices():
+    """A slice of -inf only is -inf (not nan: the shift by its max would be -inf - -inf);
+    +inf stays inf, NaN stays NaN; the gradient of a finite slice is its softmax."""
+    x = np.array([[-np.inf, -np.inf], [0.0, 0.0], [np.inf, 1.0], [np.nan, 1.0]], np.float32)
+    out = run(tf.reduce_logsumexp(tf.constant(x), 1))
+    np.testing.assert_array_equal(out[[0, 2, 3]], [-np.inf, np.inf, np.nan])
+    assert out[1] == np.float32(np.log(2.0))
+    v = tf.constant([[1.0, 2.0, 3.0]])
+    g = run(tf.gradients(tf.reduce_logsumexp(v, 1), v)[0])
+    e = np.exp([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(g[0], e / e.sum(), rtol=1e-6)
 
 
 def test_integer_reduce_mean_truncates():
