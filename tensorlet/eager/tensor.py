@@ -152,7 +152,10 @@ class EagerTensor(Tensor):
     def __iter__(self):
         if self._value.ndim == 0:
             raise TypeError("Cannot iterate over a scalar tensor.")
-        return super().__iter__()
+        if getattr(get_default_graph(), "lifts_variables", False):
+            return super().__iter__()
+        with EAGER_GRAPH.as_default():  # rows as values, not graph ops (see _computing_now)
+            return iter(list(super().__iter__()))
 
     def __format__(self, spec):
         if self._value.ndim == 0:
@@ -182,12 +185,21 @@ class EagerTensor(Tensor):
         return f"tf.Tensor({text}, shape={tuple(v.shape)}, dtype={self.dtype.name})"
 
 
+def _holds_graph_tensor(x):
+    if isinstance(x, (tuple, list)):
+        return any(_holds_graph_tensor(v) for v in x)
+    if isinstance(x, slice):
+        return _holds_graph_tensor((x.start, x.stop, x.step))
+    return isinstance(x, TensorLike) and not x._eager
+
+
 def _computing_now(base):
     """An operator of TensorLike that computes at once when no graph tensor takes part, even
-    while a graph is the default (`ops.ones(3) + 1` at the top of a Keras program)."""
+    while a plain graph is the default (`ops.ones(3) + 1` at the top of a Keras program). In
+    eager mode it is eager anyway; while a function is traced (a graph holding eager
+    variables) it builds graph ops, so variables are read when the function runs."""
     def operator(self, *other):
-        if EAGER_GRAPH is get_default_graph() or (
-                other and isinstance(other[0], TensorLike) and not other[0]._eager):
+        if getattr(get_default_graph(), "lifts_variables", False) or _holds_graph_tensor(other):
             return base(self, *other)
         with EAGER_GRAPH.as_default():
             return base(self, *other)

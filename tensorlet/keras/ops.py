@@ -52,10 +52,18 @@ def _values_of_variables(x):
 _GRAPH = object()  # what _values_of_variables gives for graph data
 
 
+def _tracing():
+    """Whether a graph holding eager variables is being built (not eager mode itself)."""
+    graph = get_default_graph()
+    return not graph._eager and getattr(graph, "lifts_variables", False)
+
+
 def _op(fn):
     """Graph ops on graph arguments; computed at once (eager) on concrete ones."""
     @functools.wraps(fn)
     def run(*args, **kwargs):
+        if _tracing():  # a traced function or eager Keras: graph ops, variables read at run
+            return fn(*args, **kwargs)
         if _symbolic(args) or _symbolic(kwargs):
             values, named = _values_of_variables(args), _values_of_variables(kwargs)
             if values is _GRAPH or named is _GRAPH:
@@ -205,6 +213,8 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None):
     if not endpoint:
         stop = start + (stop - start) * (num - 1) / num if num > 1 else start
     out = _tf.linspace(_t(float(start)), _t(float(stop)), num)
+    if dtype is not None and not _dt.as_dtype(dtype).is_floating:
+        out = _tf.floor(out)  # NumPy 2 floors into integer dtypes
     return out if dtype is None else _tf.cast(out, dtype)
 
 
@@ -495,6 +505,11 @@ def all(x, axis=None, keepdims=False):
 
 
 @_op
+def count_nonzero(x, axis=None):
+    return _tf.reduce_sum(_tf.cast(_tf.not_equal(_t(x), 0), _dt.int32), axis=axis)
+
+
+@_op
 def logsumexp(x, axis=None, keepdims=False):
     return _tf.reduce_logsumexp(_float(x), axis=axis, keepdims=keepdims)
 
@@ -528,7 +543,22 @@ def cumsum(x, axis=None, dtype=None):
 
 @_op
 def reshape(x, newshape):
-    return _tf.reshape(_t(x), _int_list(newshape))
+    """x in `newshape`; with the batch from `shape(x)[0]` first (a tensor) the other
+    dimensions stay known, -1 included."""
+    x = _t(x)
+    dims = _int_list(newshape)
+    out = _tf.reshape(x, dims)
+    if dims and isinstance(dims[0], TensorLike) and x.shape.ndims and \
+            not builtins.any(isinstance(d, TensorLike) for d in dims[1:]):
+        rest = x.shape.as_list()[1:]
+        known = [d for d in dims[1:] if d != -1]
+        if None not in rest and 0 not in known:
+            size, fixed = int(np.prod(rest)), int(np.prod(known))
+            if -1 in dims[1:] and size % fixed == 0:
+                dims = [size // fixed if d == -1 else d for d in dims]
+            if -1 not in dims[1:]:
+                out.set_shape([None] + dims[1:])
+    return out
 
 
 @_op
@@ -664,6 +694,9 @@ def unstack(x, num=None, axis=0):
 
 def _band(x, k, lower):
     x = _t(x)
+    if x.shape.ndims is not None and x.shape.ndims < 2:
+        raise ValueError(f"tril/triu need an input of rank >= 2 (a matrix or a batch of "
+                         f"them), got shape {x.shape}.")
     dims = _tf.shape(x)
     rows = _tf.expand_dims(_tf.range(dims[-2]), -1)
     cols = _tf.expand_dims(_tf.range(dims[-1]), 0)

@@ -170,6 +170,7 @@ CASES = {  # name -> (keras.ops call, NumPy reference)
     "linspace": (lambda: ops.linspace(0, 1, 4, endpoint=False),
                  lambda: np.linspace(0, 1, 4, endpoint=False)),
     "size": (lambda: ops.size(A), lambda: np.array(A.size)),
+    "count_nonzero": (lambda: ops.count_nonzero(N, axis=0), lambda: np.count_nonzero(N, 0)),
     "sparse_categorical_crossentropy": (
         lambda: ops.sparse_categorical_crossentropy(Y, A, from_logits=True),
         lambda: -np.log(softmax(A64))[[0, 1, 2], Y]),
@@ -332,3 +333,21 @@ def test_dynamic_batch_from_shape_inside_a_layer():
     x = np.arange(24, dtype=np.float32).reshape(4, 6)
     np.testing.assert_array_equal(model.predict(x, verbose=0),
                                   x.reshape(4, 2, 3).transpose(0, 2, 1))
+
+
+def test_reshape_keeps_static_dims_with_a_dynamic_batch_and_bands_need_matrices():
+    class Flat(keras.layers.Layer):
+        def call(self, x):
+            return ops.reshape(x, (ops.shape(x)[0], -1))
+
+    backend.clear_session(free_memory=False)
+    inputs = keras.Input((2, 3))
+    flat = Flat()(inputs)
+    assert flat.shape.as_list() == [None, 6]
+    model = keras.Model(inputs, keras.layers.Dense(2)(flat))
+    assert model.predict(np.ones((4, 2, 3), np.float32), verbose=0).shape == (4, 2)
+    with pytest.raises(ValueError, match="rank >= 2"):
+        ops.tril(V)
+    np.testing.assert_array_equal(ops.linspace(-10, 0, 4, dtype="int32"),
+                                  np.linspace(-10, 0, 4, dtype="int32"))
+    assert [row.numpy().tolist() for row in ops.ones((2, 2))] == [[1.0, 1.0], [1.0, 1.0]]
