@@ -193,13 +193,23 @@ def _holds_graph_tensor(x):
     return isinstance(x, TensorLike) and not x._eager
 
 
+def _concrete(x):
+    """x, or the value a variable stands for at the top of a program (Keras's variables)."""
+    value = getattr(x, "_concrete_here", None)
+    value = value() if value is not None else None
+    return x if value is None else value
+
+
 def _computing_now(base):
     """An operator of TensorLike that computes at once when no graph tensor takes part, even
     while a plain graph is the default (`ops.ones(3) + 1` at the top of a Keras program). In
     eager mode it is eager anyway; while a function is traced (a graph holding eager
     variables) it builds graph ops, so variables are read when the function runs."""
     def operator(self, *other):
-        if getattr(get_default_graph(), "lifts_variables", False) or _holds_graph_tensor(other):
+        if getattr(get_default_graph(), "lifts_variables", False):
+            return base(self, *other)
+        other = tuple(_concrete(o) for o in other)
+        if _holds_graph_tensor(other):
             return base(self, *other)
         with EAGER_GRAPH.as_default():
             return base(self, *other)

@@ -243,6 +243,43 @@ class KerasVariable(Variable):
         concrete = not isinstance(value, TensorLike) or getattr(value, "_eager", False)
         return concrete and not self._eager and get_default_graph() is not self.graph
 
+    # Read at the top of a program, the variable is its value, as in Keras 3 (`kernel * 2`,
+    # `float(optimizer.learning_rate)`); in graph code it reads in the graph, as in TF 1.x.
+    def _concrete_here(self):
+        """The current value as an eager tensor at the top of a program, else None."""
+        if self._eager or get_default_graph() is self.graph:
+            return None
+        from tensorlet.eager.tensor import EagerTensor
+        return EagerTensor(get_value(self))
+
+    def __float__(self):
+        return float(self._value_here("float"))
+
+    def __int__(self):
+        return int(self._value_here("int"))
+
+    def _value_here(self, what):
+        value = self._concrete_here()
+        if value is None:
+            raise TypeError(f"Cannot convert the variable {self.name} to a Python {what} while "
+                            "its graph is being built; use it as a tensor.")
+        return value
+
+
+def _reads_value_at_top(base):
+    def operator(self, *other):
+        value = self._concrete_here()
+        return base(self, *other) if value is None else getattr(value, base.__name__)(*other)
+    operator.__name__ = base.__name__
+    return operator
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__",
+              "__abs__", "__lt__", "__le__", "__gt__", "__ge__", "__getitem__"):
+    setattr(KerasVariable, _name, _reads_value_at_top(getattr(Variable, _name)))
+
 
 def track_variables(variables):
     """Variables to initialise in the Keras session even when no graph collection lists them."""

@@ -42,12 +42,19 @@ def test_assign_checks_the_shape(dense):
 def test_graph_code_still_builds_ops(dense):
     _, layer = dense
     layer.bias.assign([1.0, 2.0])
-    op = layer.bias.assign(layer.bias * 2.0)  # a tensor: an op, run when fetched
-    assert not isinstance(op, keras.backend.KerasVariable)
-    np.testing.assert_array_equal(layer.bias.numpy(), [1.0, 2.0])
-    keras.backend.get_value(op)
-    np.testing.assert_array_equal(layer.bias.numpy(), [2.0, 4.0])
+    # at the top of a program the variable reads as its value (Keras 3): written at once
+    assert layer.bias.assign(layer.bias * 2.0) is layer.bias
+    assert float(layer.bias[1]) == 4.0
     with layer.bias.graph.as_default():  # building in the variable's graph: TF 1.x semantics
+        doubled = layer.bias * 0.5
+        assert not getattr(doubled, "_eager", False)
+        op = layer.bias.assign(doubled)  # a tensor: an op, run when fetched
+    assert not isinstance(op, keras.backend.KerasVariable)
+    np.testing.assert_array_equal(layer.bias.numpy(), [2.0, 4.0])
+    keras.backend.get_value(op)
+    np.testing.assert_array_equal(layer.bias.numpy(), [1.0, 2.0])
+    layer.bias.assign([2.0, 4.0])
+    with layer.bias.graph.as_default():
         op = layer.bias.assign_add([1.0, 1.0])
     np.testing.assert_array_equal(layer.bias.numpy(), [2.0, 4.0])
     keras.backend.get_value(op)
@@ -63,3 +70,16 @@ def test_training_and_metrics_unaffected(dense):
     metric.update_state([1.0, 3.0])
     metric.update_state(5.0)
     assert keras.backend.get_value(metric.result()) == pytest.approx(3.0)
+
+
+def test_variables_read_as_values_at_the_top_of_a_program(dense):
+    model, layer = dense
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert int(model.optimizer.iterations) == 0
+    layer.bias.assign([1.0, 2.0])
+    assert (layer.bias * 2).numpy().tolist() == [2.0, 4.0]
+    assert (keras.ops.ones(2) - layer.bias).numpy().tolist() == [0.0, -1.0]
+    with layer.bias.graph.as_default():
+        with pytest.raises(TypeError, match="while its graph is being built"):
+            float(layer.bias)
