@@ -185,11 +185,12 @@ class EagerTensor(Tensor):
         return f"tf.Tensor({text}, shape={tuple(v.shape)}, dtype={self.dtype.name})"
 
 
-def _holds_graph_tensor(x):
+def holds_graph_tensor(x):
+    """Whether x (a tensor, or a tuple/list/slice of them) holds a graph tensor."""
     if isinstance(x, (tuple, list)):
-        return any(_holds_graph_tensor(v) for v in x)
+        return any(holds_graph_tensor(v) for v in x)
     if isinstance(x, slice):
-        return _holds_graph_tensor((x.start, x.stop, x.step))
+        return holds_graph_tensor((x.start, x.stop, x.step))
     return isinstance(x, TensorLike) and not x._eager
 
 
@@ -209,7 +210,7 @@ def _computing_now(base):
         if getattr(get_default_graph(), "lifts_variables", False):
             return base(self, *other)
         other = tuple(_concrete(o) for o in other)
-        if _holds_graph_tensor(other):
+        if holds_graph_tensor(other):
             return base(self, *other)
         with EAGER_GRAPH.as_default():
             return base(self, *other)

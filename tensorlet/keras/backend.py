@@ -246,11 +246,24 @@ class KerasVariable(Variable):
     # Read at the top of a program, the variable is its value, as in Keras 3 (`kernel * 2`,
     # `float(optimizer.learning_rate)`); in graph code it reads in the graph, as in TF 1.x.
     def _concrete_here(self):
-        """The current value as an eager tensor at the top of a program, else None."""
-        if self._eager or get_default_graph() is self.graph:
+        """The current value as an eager tensor at the top of a program (the variable of a
+        Keras graph that is not the default one), else None."""
+        if self._eager or get_default_graph() is self.graph or not is_keras_graph(self.graph):
             return None
         from tensorlet.eager.tensor import EagerTensor
         return EagerTensor(get_value(self))
+
+    def __array__(self, dtype=None, copy=None):
+        value = get_value(self)
+        return value if dtype is None else value.astype(dtype)
+
+    def __format__(self, spec):
+        value = self._concrete_here()
+        return format(value if value is not None else str(self), spec)
+
+    def __iter__(self):
+        value = self._concrete_here()
+        return iter(value) if value is not None else super().__iter__()
 
     def __float__(self):
         return float(self._value_here("float"))
@@ -267,8 +280,12 @@ class KerasVariable(Variable):
 
 
 def _reads_value_at_top(base):
+    """An operator that uses the variable's value at the top of a program when no graph
+    tensor takes part (`layer.bias + y` with y a Keras tensor stays a graph op)."""
+    from tensorlet.eager.tensor import holds_graph_tensor
+
     def operator(self, *other):
-        value = self._concrete_here()
+        value = None if holds_graph_tensor(other) else self._concrete_here()
         return base(self, *other) if value is None else getattr(value, base.__name__)(*other)
     operator.__name__ = base.__name__
     return operator
@@ -277,7 +294,8 @@ def _reads_value_at_top(base):
 for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
               "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
               "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__",
-              "__abs__", "__lt__", "__le__", "__gt__", "__ge__", "__getitem__"):
+              "__abs__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__",
+              "__ror__", "__xor__", "__invert__", "__getitem__"):
     setattr(KerasVariable, _name, _reads_value_at_top(getattr(Variable, _name)))
 
 

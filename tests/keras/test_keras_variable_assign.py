@@ -4,6 +4,7 @@ assign_add/assign_sub) writes a layer's weight at once and returns the variable;
 import numpy as np
 import pytest
 
+import tensorlet as tf
 from tensorlet import keras
 
 
@@ -83,3 +84,21 @@ def test_variables_read_as_values_at_the_top_of_a_program(dense):
     with layer.bias.graph.as_default():
         with pytest.raises(TypeError, match="while its graph is being built"):
             float(layer.bias)
+
+
+def test_variables_with_graph_tensors_or_in_user_graphs_stay_graph_ops(dense):
+    """A Keras tensor next to the variable keeps the op in the graph (functional code at the
+    top level); a layer built on a TF 1.x program's own graph keeps TF 1.x semantics."""
+    _, layer = dense
+    inputs = keras.Input((3,))
+    out = layer(inputs)
+    for combined in (layer.bias + out, out + layer.bias, layer.bias * out):
+        assert not getattr(combined, "_eager", False) and combined.graph is out.graph
+    assert np.asarray(layer.kernel).dtype == np.float32
+    assert f"{layer.bias[0]:.1f}" == "0.0" and len(list(layer.kernel)) == 3
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        user_dense = keras.layers.Dense(1, kernel_initializer="ones", use_bias=False)
+        user_dense(x)
+    assert not getattr(user_dense.kernel ** 2, "_eager", False)  # its own graph: an op
