@@ -324,8 +324,12 @@ def slice_helper(tensor, key):
         strides.append(s)
     if not key:
         return tensor
-    return apply("StridedSlice", [tensor, _pack_parts(begin), _pack_parts(end),
-                                  _pack_parts(strides)], masks, name="strided_slice")
+    if tensor._eager:
+        parts = [_pack_parts(begin), _pack_parts(end), _pack_parts(strides)]
+    else:  # the index constants join the tensor's graph (a Keras tensor at the top level)
+        with tensor.graph.as_default():
+            parts = [_pack_parts(begin), _pack_parts(end), _pack_parts(strides)]
+    return apply("StridedSlice", [tensor] + parts, masks, name="strided_slice")
 
 
 # -- boolean_mask --------------------------------------------------------------------------------

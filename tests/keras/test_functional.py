@@ -168,3 +168,15 @@ def test_summary_lists_input_layers_and_connections():
     two_in_two_out().summary(print_fn=lines.append)
     text = "\n".join(lines)
     assert "a (InputLayer)" in text and "Connected to" in text and "proj[0][0]" in text
+
+
+def test_slicing_keras_tensors_at_the_top_level():
+    """`inputs[:, :2]` while building a functional model (the default graph is the user's,
+    the Keras tensor's is Keras's): the index constants join the tensor's graph."""
+    inputs = keras.Input((4,))
+    head, tail = inputs[:, :2], inputs[:, 2:]
+    model = keras.Model(inputs, [head, layers.Dense(1, kernel_initializer="ones")(tail)])
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    got_head, got_tail = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(got_head, x[:, :2])
+    np.testing.assert_allclose(got_tail, x[:, 2:].sum(1, keepdims=True), rtol=1e-6)
