@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tensorlet as tf
+from tensorlet import keras
 from tensorlet.keras import backend as K
 from tensorlet.keras import optimizers
 
@@ -450,3 +451,19 @@ def test_save_and_load_own_variables():
         optimizers.Adam().set_weights([])
     fresh.finalize_variable_values([w2, b2])
     np.testing.assert_array_equal(K.get_value(w2), W0.astype(np.float32))
+
+
+def test_schedule_learning_rate_reads_as_its_current_value_at_the_top():
+    """Keras 3: `float(optimizer.learning_rate)` follows the schedule at `iterations`; the
+    schedule's tensor is built once (repeated reads add no ops)."""
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(schedule), "mse")
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.1)
+    model.fit(np.ones((8, 3), np.float32), np.zeros((8, 1), np.float32), batch_size=4,
+              verbose=0)
+    graph = keras.backend.get_graph()
+    version = graph.version
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.025)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.025)
+    assert graph.version == version

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from tensorlet.eager.context import shares_eager_state as _eager_state
+from tensorlet.eager.tensor import EagerTensor
 from tensorlet.framework.graph import Tensor, control_dependencies, get_default_graph
 from tensorlet.keras import _identifiers, backend, initializers
 from tensorlet.keras.optimizers import schedules as _schedules
@@ -117,14 +118,22 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning-rate variable, or the schedule's tensor at `iterations`."""
+        """The learning-rate variable, or the schedule's tensor at `iterations` (built once
+        per graph); at the top of a graph-mode program the schedule's current value."""
         graph = self._state_graph()
         if self._lr_var is not None:
             return self._lr_var
-        with graph.as_default():
-            if isinstance(self._learning_rate, _schedules.LearningRateSchedule):
-                return self._learning_rate(self._iterations)
-            return self._learning_rate()
+        if not isinstance(self._learning_rate, _schedules.LearningRateSchedule):
+            with graph.as_default():
+                return self._learning_rate()
+        cached = getattr(self, "_schedule_tensor", None)
+        if cached is None or cached[0] is not graph:
+            with graph.as_default():
+                cached = self._schedule_tensor = (graph, self._learning_rate(self._iterations))
+        default = get_default_graph()
+        if default is not graph and not default._eager and backend.is_keras_graph(graph):
+            return EagerTensor(backend.get_value(cached[1]))
+        return cached[1]
 
     @learning_rate.setter
     def learning_rate(self, learning_rate):
