@@ -241,3 +241,28 @@ def test_repr_and_variable_paths():
     assert repr(layer) == "<Dense name=proj, built=False>"
     layer(np.ones((1, 2), np.float32))
     assert [w.path for w in layer.weights] == ["proj/kernel", "proj/bias"]
+
+
+def test_state_changes_in_call_run_with_the_call():
+    """Keras 3 runs `self.count.assign_add(1.0)` in call even though nothing reads it: once
+    per training batch and per predict batch."""
+    class Counter(keras.layers.Layer):
+        def build(self, input_shape):
+            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+        def call(self, x):
+            self.count.assign_add(1.0)
+            return x * 2
+
+    counter = Counter()
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(counter(inputs)))
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((8, 3), np.float32), np.zeros((8, 1), np.float32), batch_size=4,
+              epochs=2, verbose=0)
+    assert float(counter.count) == 4.0
+    model.predict(np.ones((4, 3), np.float32), verbose=0)
+    assert float(counter.count) == 5.0
+    plain = keras.layers.Dense(2)
+    out = plain(inputs)
+    assert out.op.type != "Identity"  # calls without state changes get no extra op
