@@ -19,3 +19,4 @@ from tensorlet.keras import (  # noqa: F401
 from tensorlet.keras.layers import Input, Layer  # noqa: F401
 from tensorlet.keras.models import Model, Sequential  # noqa: F401
 from tensorlet.keras import saving  # noqa: F401
+from tensorlet.keras.variables import Variable  # noqa: F401

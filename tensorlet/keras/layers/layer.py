@@ -112,6 +112,12 @@ class Layer:
         for layer in self._flatten_layers(include_self=False):
             layer._trainable = bool(value)
 
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        if getattr(value, "_attribute_weight", False) and "_own_weights" in self.__dict__ \
+                and not any(w is value for w in self._own_weights):
+            self._own_weights.append(value)  # a keras.Variable set as an attribute
+
     # -- sub-layers ---------------------------------------------------------------------------
     def _flatten_layers(self, include_self=True, recursive=True):
         """This layer and the layers it holds in attributes (lists, dicts too), depth first."""
