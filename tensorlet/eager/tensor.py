@@ -9,7 +9,7 @@ variables copy-on-write (tensorlet.eager.execute).
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import Tensor, TensorLike, get_default_graph
+from tensorlet.framework.graph import OPERATORS, Tensor, TensorLike, get_default_graph
 from tensorlet.framework.shapes import TensorShape
 
 from .context import EAGER_GRAPH
@@ -218,11 +218,7 @@ def _computing_now(base):
     return operator
 
 
-for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
-              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
-              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__",
-              "__abs__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__",
-              "__ror__", "__xor__", "__invert__", "__getitem__"):
+for _name in OPERATORS:
     setattr(EagerTensor, _name, _computing_now(getattr(TensorLike, _name)))
 
 

@@ -290,6 +290,14 @@ def _user_frame():
     return "<unknown>"
 
 
+# The Python operators TensorLike defines (eager tensors and Keras variables wrap them).
+OPERATORS = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+             "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__",
+             "__rpow__", "__matmul__", "__rmatmul__", "__neg__", "__abs__", "__lt__", "__le__",
+             "__gt__", "__ge__", "__and__", "__rand__", "__or__", "__ror__", "__xor__",
+             "__invert__", "__getitem__")
+
+
 class TensorLike:
     """Python operators on tensors and variables, dispatched to the registered math ops."""
 

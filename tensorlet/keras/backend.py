@@ -16,7 +16,8 @@ import re
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import Graph, GraphKeys, Tensor, TensorLike, get_default_graph
+from tensorlet.framework.graph import (OPERATORS, Graph, GraphKeys, Tensor, TensorLike,
+                                       get_default_graph)
 from tensorlet.ops.state import Variable
 from tensorlet.runtime.session import Session, get_default_session
 
@@ -192,7 +193,7 @@ def session_for(graph):
         return get_session()
     state = _state_of(graph)
     if state is not None:
-        return state.session or _session_of(state)
+        return _session_of(state)
     sess = get_default_session()
     if sess is None or sess.graph is not graph:
         raise ValueError(
@@ -222,18 +223,21 @@ class KerasVariable(Variable):
     # while Keras or the user builds graph code (layers, metrics, optimizers run with the
     # variable's graph as the default) assign builds an op, as in TF 1.x.
     def assign(self, value, use_locking=False, name=None, read_value=True):
+        value = _value_if_here(value)
         if self._writes_now(value):
             set_value(self, value)
             return self
         return super().assign(value, use_locking, name, read_value)
 
     def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        delta = _value_if_here(delta)
         if self._writes_now(delta):
             set_value(self, get_value(self) + np.asarray(delta, self.dtype.np))
             return self
         return super().assign_add(delta, use_locking, name, read_value)
 
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        delta = _value_if_here(delta)
         if self._writes_now(delta):
             set_value(self, get_value(self) - np.asarray(delta, self.dtype.np))
             return self
@@ -254,11 +258,13 @@ class KerasVariable(Variable):
         return EagerTensor(get_value(self))
 
     def __array__(self, dtype=None, copy=None):
-        value = get_value(self)
+        value = np.asarray(self._value_here("NumPy array"))
         return value if dtype is None else value.astype(dtype)
 
     def __format__(self, spec):
         value = self._concrete_here()
+        if value is None and spec:
+            self._value_here("formatted number")  # raises: no value while graph code is built
         return format(value if value is not None else str(self), spec)
 
     def __iter__(self):
@@ -266,17 +272,24 @@ class KerasVariable(Variable):
         return iter(value) if value is not None else super().__iter__()
 
     def __float__(self):
-        return float(self._value_here("float"))
+        return float(self._value_here("Python float"))
 
     def __int__(self):
-        return int(self._value_here("int"))
+        return int(self._value_here("Python int"))
 
     def _value_here(self, what):
         value = self._concrete_here()
         if value is None:
-            raise TypeError(f"Cannot convert the variable {self.name} to a Python {what} while "
-                            "its graph is being built; use it as a tensor.")
+            raise TypeError(f"Cannot convert the variable {self.name} to a {what} while its "
+                            "graph is being built (the value would be frozen into the graph); "
+                            "use it as a tensor.")
         return value
+
+
+def _value_if_here(x):
+    """x, or the value a Keras variable stands for at the top of a program."""
+    value = x._concrete_here() if isinstance(x, KerasVariable) else None
+    return x if value is None else value
 
 
 def _reads_value_at_top(base):
@@ -285,17 +298,14 @@ def _reads_value_at_top(base):
     from tensorlet.eager.tensor import holds_graph_tensor
 
     def operator(self, *other):
+        other = tuple(_value_if_here(o) for o in other)
         value = None if holds_graph_tensor(other) else self._concrete_here()
         return base(self, *other) if value is None else getattr(value, base.__name__)(*other)
     operator.__name__ = base.__name__
     return operator
 
 
-for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
-              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
-              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__",
-              "__abs__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__",
-              "__ror__", "__xor__", "__invert__", "__getitem__"):
+for _name in OPERATORS:
     setattr(KerasVariable, _name, _reads_value_at_top(getattr(Variable, _name)))
 
 

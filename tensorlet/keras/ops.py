@@ -44,8 +44,9 @@ def _values_of_variables(x):
         if builtins.any(v is _GRAPH for v in out.values()):
             return _GRAPH
         return out if isinstance(x, dict) else type(x)(out.values())
-    if isinstance(x, KerasVariable) and not x._eager and get_default_graph() is not x.graph:
-        return x.numpy()
+    value = x._concrete_here() if isinstance(x, KerasVariable) else None
+    if value is not None:
+        return value
     return _GRAPH if _symbolic(x) else x
 
 
@@ -742,6 +743,8 @@ selu = _activation(_act.selu)
 elu = _activation(_act.elu)
 hard_sigmoid = _activation(_act.hard_sigmoid)
 leaky_relu = _activation(_act.leaky_relu)
+
+
 @_op
 def gelu(x, approximate=True):
     """GELU; keras.ops approximates (tanh form) by default, the activation does not."""

@@ -14,17 +14,18 @@ class _VariableType(type):
 
 class Variable(metaclass=_VariableType):
     """`keras.Variable(initializer, shape=None, dtype=None, trainable=True, name=None)`: the
-    initializer is a value (array, number) or an initializer (name or object, with `shape`);
+    initializer is a value (array, number) or an initializer (a name, an initializer object or
+    any callable fn(shape, dtype), with `shape`);
     dtype defaults to floatx(), as in Keras 3."""
 
     def __new__(cls, initializer, shape=None, dtype=None, trainable=True, autocast=True,
                 aggregation="none", synchronization="auto", name=None):
         dtype = backend.standardize_dtype(dtype)
-        if isinstance(initializer, str) or isinstance(initializer, initializers.Initializer):
+        if isinstance(initializer, (str, dict)) or callable(initializer):
             if shape is None:
                 raise ValueError("keras.Variable: an initializer needs a `shape`, e.g. "
                                  f"keras.Variable({initializer!r}, shape=(3, 4)).")
-            init = initializers.get(initializer)
+            init = initializer if callable(initializer) else initializers.get(initializer)
             shape = tuple(int(d) for d in shape)
             value = lambda: init(shape, dtype=dtype)  # noqa: E731
         else:

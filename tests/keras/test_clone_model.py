@@ -140,3 +140,14 @@ def test_errors_say_what_was_expected():
         keras.models.clone_model(model, input_tensors=[keras.Input((4,)), keras.Input((4,))])
     with pytest.raises(ValueError, match="must be Keras inputs"):
         keras.models.clone_model(model, input_tensors=[layers.Dense(4)(keras.Input((4,)))])
+
+
+def test_clone_function_may_reuse_layers_and_the_model_must_be_a_model():
+    inputs = keras.Input((4,))
+    dense = layers.Dense(2)
+    model = keras.Model(inputs, dense(inputs))
+    shared = keras.models.clone_model(model, clone_function=lambda layer: layer)
+    assert shared.layers[1] is dense
+    np.testing.assert_allclose(shared.predict(X, verbose=0), model.predict(X, verbose=0))
+    with pytest.raises(TypeError, match="expects a Keras model.*got Dense"):
+        keras.models.clone_model(layers.Dense(2))

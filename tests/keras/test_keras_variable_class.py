@@ -51,3 +51,26 @@ def test_a_layer_attribute_variable_is_a_trained_and_saved_weight(tmp_path):
     scale.scale.assign(np.zeros(3))
     model.load_weights(path)
     np.testing.assert_array_equal(scale.scale.numpy(), trained)
+
+
+def test_variables_combine_as_values_and_errors_are_clear():
+    a, b = keras.Variable(2.0), keras.Variable(3.0)
+    a.assign_add(b)  # a variable as the value: written at once
+    assert float(a) == 5.0 and float(a + b) == 8.0 and bool(b < a)
+    assert keras.Variable(lambda shape, dtype: np.full(shape, 3.0), shape=(2,)).numpy().tolist() \
+        == [3.0, 3.0]
+    layer = keras.layers.Dense(2)
+    layer.build((None, 3))
+    with layer.kernel.graph.as_default():  # graph code: no value to freeze into the graph
+        with pytest.raises(TypeError, match="while its graph is being built"):
+            np.asarray(layer.kernel)
+        with pytest.raises(TypeError, match="while its graph is being built"):
+            f"{layer.bias:.2f}"
+
+    class Early(keras.layers.Layer):
+        def __init__(self):
+            self.v = keras.Variable(1.0)
+            super().__init__()
+
+    with pytest.raises(RuntimeError, match=r"call super\(\).__init__\(\) before"):
+        Early()

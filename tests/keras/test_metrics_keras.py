@@ -512,6 +512,8 @@ def test_top_level_result_passes_non_tensor_leaves_through():
     m.update_state(np.ones(3, np.float32))
     out = m.result()
     assert out["total"].numpy() == 3.0 and out["scale"] == 0.5 and out["unit"] == "items"
+    called = Summary()(np.ones(2, np.float32))  # metric(values) answers the same way
+    assert called["total"].numpy() == 2.0 and called["unit"] == "items"
 
 
 def test_result_while_building_graph_code_is_a_tensor():

@@ -114,9 +114,13 @@ class Layer:
 
     def __setattr__(self, name, value):
         object.__setattr__(self, name, value)
-        if getattr(value, "_attribute_weight", False) and "_own_weights" in self.__dict__ \
-                and not any(w is value for w in self._own_weights):
-            self._own_weights.append(value)  # a keras.Variable set as an attribute
+        if getattr(value, "_attribute_weight", False):  # a keras.Variable as an attribute
+            weights = self.__dict__.get("_own_weights")
+            if weights is None:
+                raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
+                                   f"setting the keras.Variable attribute {name!r}.")
+            if not any(w is value for w in weights):
+                weights.append(value)
 
     # -- sub-layers ---------------------------------------------------------------------------
     def _flatten_layers(self, include_self=True, recursive=True):

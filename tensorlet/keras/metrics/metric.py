@@ -142,6 +142,11 @@ def _wrap_reset(raw):
     return reset_state
 
 
+def _as_value(v):
+    """A fetched result leaf as a MetricValue (arrays and NumPy scalars; others as they are)."""
+    return MetricValue.of(v) if isinstance(v, (np.ndarray, np.generic)) else v
+
+
 class MetricValue(np.ndarray):
     """What `result()` returns at the top of a Keras program: a NumPy array (arithmetic,
     comparisons, `float()` and formatting as a value) that also answers `.numpy()`, as the
@@ -294,7 +299,7 @@ class Metric:
         if not want_result:
             backend.run(update, feed, graph=self._graph)
             return None
-        return _map(MetricValue.of, backend.run(result, feed, graph=self._graph))
+        return _map(_as_value, backend.run(result, feed, graph=self._graph))
 
     def _numpy_plan(self, arrays, kw):
         """Placeholders (batch axis free) for the values, the update op, the result after it."""

@@ -15,6 +15,10 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     **kwargs)` calls each in a functional model, `input_tensors` (Keras inputs) replace the
     model's inputs, `recursive` clones nested Sequential/functional models layer by layer.
     The copy is not compiled and shares no weights with `model`."""
+    from tensorlet.keras.models.model import Model
+    if not isinstance(model, Model):
+        raise TypeError(f"clone_model expects a Keras model (Sequential, functional or "
+                        f"subclassed), got {type(model).__name__}.")
     if kwargs:
         raise ValueError(f"Unexpected keyword argument(s) {sorted(kwargs)} to clone_model.")
     clone = clone_function or _default_clone
@@ -80,7 +84,7 @@ def _clone_functional(model, input_tensors, clone, call_function):
     def make_layer(entry):
         layer = originals[entry["name"]]
         if isinstance(layer, InputLayer):
-            return given.get(entry["name"]) or _default_clone(layer)
+            return given[entry["name"]] if entry["name"] in given else _default_clone(layer)
         return clone(layer)
     return _config.functional_from_config(config, make_layer=make_layer,
                                           call_layer=call_function)

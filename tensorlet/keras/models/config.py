@@ -98,10 +98,12 @@ def _decode(value, created):
 
 
 def _output_of(created, name, node_index, index):
-    layer = created.get(name)
-    if layer is None or node_index >= len(layer._inbound_nodes):
+    """Output `index` of node `node_index` of the rebuilt layer `name`: nodes count from the
+    calls made by this rebuild (a layer reused by clone_model already has nodes)."""
+    layer, offset = created.get(name, (None, 0))
+    if layer is None or offset + node_index >= len(layer._inbound_nodes):
         raise KeyError(name)
-    return layer._inbound_nodes[node_index].output_tensors[index]
+    return layer._inbound_nodes[offset + node_index].output_tensors[index]
 
 
 def functional_from_config(config, custom_objects=None, make_layer=None, call_layer=None):
@@ -114,7 +116,10 @@ def functional_from_config(config, custom_objects=None, make_layer=None, call_la
     for entry in config["layers"]:
         layer = (make_layer(entry) if make_layer is not None
                  else serialization.deserialize(entry, custom_objects))
-        created[entry.get("name", layer.name)] = layer
+        # an input layer's one node is its creation; another layer's nodes before this
+        # rebuild (a layer clone_model reuses) do not count
+        offset = 0 if type(layer).__name__ == "InputLayer" else len(layer._inbound_nodes)
+        created[entry.get("name", layer.name)] = (layer, offset)
         pending.extend((layer, node) for node in entry.get("inbound_nodes", []))
     while pending:
         progress = []
