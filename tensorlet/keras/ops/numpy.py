@@ -1,180 +1,17 @@
-"""`keras.ops`: Keras 3's NumPy-style and neural-network ops, on tensorlet's core ops.
-
-Inside a layer's `call` (graph tensors or Keras variables among the arguments) an op builds
-core ops in their graph. On concrete values alone (NumPy arrays, Python numbers, eager
-tensors) it computes at once and returns an eager tensor (`.numpy()`, NumPy interop), as
-Keras 3 does; a Keras variable given at the top of a program stands for its current value.
-Semantics follow NumPy where Keras 3 does: `axis=None` reduces or indexes the
-flattened array, `argmax` gives int32, `mean` of integers is a float, `take` wraps negative
-indices, `split` takes section counts or split points.
-"""
+"""`keras.ops.numpy`: Keras 3's NumPy-style ops (creation, elementwise math, linear algebra,
+reductions, shapes and indexing) with NumPy's semantics where Keras 3 keeps them."""
 import builtins
-import functools
 
 import numpy as np
 
 import tensorlet as _tf
-from tensorlet.eager.context import eager_mode
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import TensorLike, get_default_graph
-from tensorlet.keras import activations as _act
+from tensorlet.framework.graph import TensorLike
 from tensorlet.keras import backend as _backend
-from tensorlet.keras import losses as _losses
-from tensorlet.keras.backend import KerasVariable
+from tensorlet.keras.ops.core import (_accumulating, _axes, _binary, _dtype, _flat_if_none, _float,
+                                      _int_list, _op, _python_scalar, _t, _unary)
 
-
-# This module defines sum, max, min, abs, round, any and all (Keras's names): its own code
-# reaches Python's through `builtins`.
-
-
-def _symbolic(x):
-    if isinstance(x, (list, tuple)):
-        return builtins.any(_symbolic(v) for v in x)
-    if isinstance(x, dict):
-        return builtins.any(_symbolic(v) for v in x.values())
-    return isinstance(x, TensorLike) and not x._eager
-
-
-def _values_of_variables(x):
-    """Keras variables in x replaced by their current values (the top of a program, where
-    their graph is not the default one), or _GRAPH when x holds graph data (a layer's call)."""
-    if isinstance(x, (list, tuple, dict)):
-        items = x.items() if isinstance(x, dict) else enumerate(x)
-        out = {k: _values_of_variables(v) for k, v in items}
-        if builtins.any(v is _GRAPH for v in out.values()):
-            return _GRAPH
-        return out if isinstance(x, dict) else type(x)(out.values())
-    value = x._concrete_here() if isinstance(x, KerasVariable) else None
-    if value is not None:
-        return value
-    return _GRAPH if _symbolic(x) else x
-
-
-_GRAPH = object()  # what _values_of_variables gives for graph data
-
-
-def _tracing():
-    """Whether a graph holding eager variables is being built (not eager mode itself)."""
-    graph = get_default_graph()
-    return not graph._eager and getattr(graph, "lifts_variables", False)
-
-
-def _op(fn):
-    """Graph ops on graph arguments; computed at once (eager) on concrete ones."""
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        if _tracing():  # a traced function or eager Keras: graph ops, variables read at run
-            return fn(*args, **kwargs)
-        if _symbolic(args) or _symbolic(kwargs):
-            values, named = _values_of_variables(args), _values_of_variables(kwargs)
-            if values is _GRAPH or named is _GRAPH:
-                return fn(*args, **kwargs)
-            args, kwargs = values, named
-        with eager_mode():
-            return fn(*args, **kwargs)
-    return run
-
-
-def _t(x, dtype=None):
-    """A tensor of `x` (a float32 default for Python floats, as Keras's floatx)."""
-    if isinstance(x, TensorLike):
-        return x if dtype is None else _tf.cast(x, dtype)
-    arr = np.asarray(x)
-    if dtype is None and arr.dtype == np.float64 and not isinstance(x, np.ndarray):
-        dtype = _backend.floatx()  # Python floats and lists of them
-    if dtype is None and arr.dtype == np.int64 and not isinstance(x, np.ndarray):
-        dtype = "int32"
-    return _tf.convert_to_tensor(arr if dtype is None else arr.astype(_dt.as_dtype(dtype).np))
-
-
-def _float(x):
-    """x as a float tensor (integers and bools become floatx, as NumPy's true division)."""
-    x = _t(x)
-    return x if x.dtype.is_floating else _tf.cast(x, _backend.floatx())
-
-
-def _accumulating(x):
-    """x for a sum or product: bools and narrow integers as int32 (Keras's rule)."""
-    x = _t(x)
-    if x.dtype.is_bool or (x.dtype.is_integer and x.dtype.size < 4):
-        return _tf.cast(x, _dt.int32)
-    return x
-
-
-def _int_list(v):
-    """A shape-like argument as a list (an int, NumPy integer or sequence)."""
-    if isinstance(v, (int, np.integer)):
-        return [int(v)]
-    return [d if isinstance(d, TensorLike) else int(d) for d in v]
-
-
-def _axes(axis, ndim_):
-    return [a % ndim_ for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)]
-
-
-def _flat_if_none(x, axis):
-    return (_tf.reshape(x, [-1]), 0) if axis is None else (x, axis)
-
-
-# -- creation and conversion ---------------------------------------------------------------
-
-
-@_op
-def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
-    """x as a tensor (of `dtype`)."""
-    return _t(x, dtype)
-
-
-def convert_to_numpy(x):
-    """The NumPy value of a concrete tensor or a Keras variable (a graph tensor inside a
-    layer's call has no value yet: an error)."""
-    if _symbolic(x):
-        if callable(getattr(x, "numpy", None)):  # a variable: its current value
-            return np.asarray(x.numpy())
-        raise ValueError("convert_to_numpy needs a concrete value; a symbolic tensor (inside a "
-                         "layer's call) has none until the model runs.")
-    return np.asarray(x)
-
-
-def shape(x):
-    """The shape as a tuple of ints; inside a layer's call a dimension unknown while the
-    graph is built (the batch) is a scalar tensor, usable in reshape."""
-    if isinstance(x, TensorLike):
-        if x.shape.ndims is None:
-            raise ValueError("shape: the rank of this tensor is unknown while the graph is built.")
-        dims = x.shape.as_list()
-        if x._eager or None not in dims:
-            return tuple(dims)
-        dynamic = _tf.shape(x)
-        return tuple(dynamic[i] if d is None else d for i, d in enumerate(dims))
-    return np.shape(x)
-
-
-def ndim(x):
-    return len(shape(x))
-
-
-@_op
-def size(x):
-    return _tf.size(_t(x), out_type=_dt.int32)
-
-
-def is_tensor(x):
-    return isinstance(x, TensorLike)
-
-
-def dtype(x):
-    """The dtype name ('float32')."""
-    return _t(x).dtype.name if not isinstance(x, TensorLike) else x.dtype.name
-
-
-@_op
-def cast(x, dtype):
-    return _tf.cast(_t(x), dtype)
-
-
-def _dtype(dtype, default):
-    return _dt.as_dtype(dtype or default)
+_IMPORTED = set(globals())
 
 
 @_op
@@ -235,23 +72,6 @@ def eye(N, M=None, k=0, dtype=None):
     return _tf.convert_to_tensor(np.eye(N, M, k, dtype=_dtype(dtype, _backend.floatx()).np))
 
 
-# -- elementwise math -----------------------------------------------------------------------
-
-
-def _python_scalar(v):
-    return isinstance(v, (bool, int, float)) and not isinstance(v, np.generic)
-
-
-def _binary(core):
-    @_op
-    def op(x1, x2):
-        # a Python number next to a tensor stays weak (takes the tensor's dtype), as in Keras
-        if _python_scalar(x1) and _python_scalar(x2):
-            x1 = _t(x1)
-        return core(x1 if _python_scalar(x1) else _t(x1), x2 if _python_scalar(x2) else _t(x2))
-    return op
-
-
 add = _binary(_tf.add)
 subtract = _binary(_tf.subtract)
 multiply = _binary(_tf.multiply)
@@ -280,15 +100,6 @@ def divide(x1, x2):
 
 
 true_divide = divide
-
-
-def _unary(core, floats=False):
-    @_op
-    def op(x):
-        return core(_float(x) if floats else _t(x))
-    return op
-
-
 negative = _unary(_tf.negative)
 abs = absolute = _unary(_tf.abs)
 square = _unary(lambda x: _tf.square(_accumulating(x) if x.dtype.is_bool else x))
@@ -374,9 +185,6 @@ def log10(x):
     return _tf.math.log(x) / _tf.cast(np.log(10.0), x.dtype)
 
 
-# -- linear algebra -------------------------------------------------------------------------
-
-
 @_op
 def matmul(x1, x2):
     """np.matmul, vectors included (a 1-D operand gains and then loses an axis)."""
@@ -447,9 +255,6 @@ def _matrix_norm(x, ord, axes, keepdims):
         raise ValueError(f"norm: matrix norm ord={ord!r} is not supported (singular values "
                          "are not available); use None/'fro', 1, -1, inf or -inf.")
     return out if keepdims else _tf.squeeze(out, axis=axes)
-
-
-# -- reductions -----------------------------------------------------------------------------
 
 
 @_op
@@ -537,9 +342,6 @@ argmin = _arg(_tf.argmin)
 def cumsum(x, axis=None, dtype=None):
     flat, ax = _flat_if_none(_accumulating(_t(x, dtype)), axis)
     return _tf.cumsum(flat, axis=ax)
-
-
-# -- shapes and indexing --------------------------------------------------------------------
 
 
 @_op
@@ -717,111 +519,5 @@ def triu(x, k=0):
     return _band(x, k, lower=False)
 
 
-@_op
-def stop_gradient(variable):
-    return _tf.stop_gradient(_t(variable))
-
-
-# -- neural-network ops ---------------------------------------------------------------------
-
-
-def _activation(fn):
-    @_op
-    def op(x, *args, **kwargs):
-        return fn(_float(x), *args, **kwargs)
-    op.__doc__ = fn.__doc__
-    return op
-
-
-relu = _activation(_act.relu)
-relu6 = _activation(_act.relu6)
-sigmoid = _activation(_act.sigmoid)
-softplus = _activation(_act.softplus)
-softsign = _activation(_act.softsign)
-silu = swish = _activation(_act.silu)
-selu = _activation(_act.selu)
-elu = _activation(_act.elu)
-hard_sigmoid = _activation(_act.hard_sigmoid)
-leaky_relu = _activation(_act.leaky_relu)
-
-
-@_op
-def gelu(x, approximate=True):
-    """GELU; keras.ops approximates (tanh form) by default, the activation does not."""
-    return _act.gelu(_float(x), approximate=approximate)
-
-
-@_op
-def softmax(x, axis=-1):
-    """Softmax along `axis` (an int or a tuple of axes)."""
-    x = _float(x)
-    if isinstance(axis, (int, np.integer)):
-        return _act.softmax(x, axis=int(axis))
-    e = _tf.exp(x - _tf.stop_gradient(_tf.reduce_max(x, axis=list(axis), keepdims=True)))
-    return e / _tf.reduce_sum(e, axis=list(axis), keepdims=True)
-
-
-@_op
-def log_softmax(x, axis=-1):
-    """Log-softmax along `axis` (an int or a tuple of axes)."""
-    x = _float(x)
-    if isinstance(axis, (int, np.integer)):
-        return _act.log_softmax(x, axis=int(axis))
-    return x - _tf.reduce_logsumexp(x, axis=list(axis), keepdims=True)
-
-
-@_op
-def log_sigmoid(x):
-    return -_act.softplus(-_float(x))
-
-
-@_op
-def moments(x, axes, keepdims=False, synchronized=False):
-    """(mean, variance) over `axes`."""
-    x = _float(x)
-    mean_ = _tf.reduce_mean(x, axis=axes, keepdims=True)
-    variance = _tf.reduce_mean(_tf.square(x - mean_), axis=axes, keepdims=keepdims)
-    return (mean_ if keepdims else _tf.squeeze(mean_, axis=axes)), variance
-
-
-@_op
-def normalize(x, axis=-1, order=2, epsilon=None):
-    """x divided by its `order`-norm along `axis` (at least `epsilon`, default Keras's)."""
-    x = _float(x)
-    eps = _backend.epsilon() if epsilon is None else epsilon
-    return x / _tf.maximum(norm(x, ord=order, axis=axis, keepdims=True), _tf.cast(eps, x.dtype))
-
-
-@_op
-def binary_crossentropy(target, output, from_logits=False):
-    """Elementwise binary cross-entropy (no mean over the last axis, unlike the loss)."""
-    output = _float(output)
-    target = _tf.cast(_t(target), output.dtype)
-    if from_logits:
-        return _tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=output)
-    eps = _tf.cast(_backend.epsilon(), output.dtype)
-    output = _tf.clip_by_value(output, eps, 1 - eps)
-    return -(target * _tf.math.log(output) + (1 - target) * _tf.math.log(1 - output))
-
-
-@_op
-def categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Cross-entropy of one-hot targets, summed over `axis`."""
-    return _losses.categorical_crossentropy(_t(target), _float(output), from_logits=from_logits,
-                                            axis=axis)
-
-
-@_op
-def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Cross-entropy of integer targets against class scores along `axis`."""
-    output = _float(output)
-    rank = output.shape.ndims
-    if axis % rank != rank - 1:  # the class axis last
-        perm = [a for a in range(rank) if a != axis % rank] + [axis % rank]
-        output = _tf.transpose(output, perm)
-    return _losses.sparse_categorical_crossentropy(_t(target), output, from_logits=from_logits)
-
-
 __all__ = sorted(name for name, value in list(globals().items())
-                 if not name.startswith("_") and callable(value)
-                 and getattr(value, "__module__", None) == __name__)
+                 if name not in _IMPORTED and not name.startswith("_") and callable(value))

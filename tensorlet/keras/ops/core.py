@@ -1,0 +1,196 @@
+"""The machinery of `keras.ops` (graph ops on graph data, computed at once on values) and its
+core ops: conversion, shape, dtype, cast, stop_gradient.
+
+This package defines sum, max, min, abs, round, any and all (Keras's names): its own code
+reaches Python's through `builtins`.
+"""
+import builtins
+import functools
+
+import numpy as np
+
+import tensorlet as _tf
+from tensorlet.eager.context import eager_mode
+from tensorlet.framework import dtypes as _dt
+from tensorlet.framework.graph import TensorLike, get_default_graph
+from tensorlet.keras import backend as _backend
+from tensorlet.keras.backend import KerasVariable
+
+_IMPORTED = set(globals())
+
+
+def _symbolic(x):
+    if isinstance(x, (list, tuple)):
+        return builtins.any(_symbolic(v) for v in x)
+    if isinstance(x, dict):
+        return builtins.any(_symbolic(v) for v in x.values())
+    return isinstance(x, TensorLike) and not x._eager
+
+
+def _values_of_variables(x):
+    """Keras variables in x replaced by their current values (the top of a program, where
+    their graph is not the default one), or _GRAPH when x holds graph data (a layer's call)."""
+    if isinstance(x, (list, tuple, dict)):
+        items = x.items() if isinstance(x, dict) else enumerate(x)
+        out = {k: _values_of_variables(v) for k, v in items}
+        if builtins.any(v is _GRAPH for v in out.values()):
+            return _GRAPH
+        return out if isinstance(x, dict) else type(x)(out.values())
+    value = x._concrete_here() if isinstance(x, KerasVariable) else None
+    if value is not None:
+        return value
+    return _GRAPH if _symbolic(x) else x
+
+
+_GRAPH = object()  # what _values_of_variables gives for graph data
+
+
+def _tracing():
+    """Whether a graph holding eager variables is being built (not eager mode itself)."""
+    graph = get_default_graph()
+    return not graph._eager and getattr(graph, "lifts_variables", False)
+
+
+def _op(fn):
+    """Graph ops on graph arguments; computed at once (eager) on concrete ones."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if _tracing():  # a traced function or eager Keras: graph ops, variables read at run
+            return fn(*args, **kwargs)
+        if _symbolic(args) or _symbolic(kwargs):
+            values, named = _values_of_variables(args), _values_of_variables(kwargs)
+            if values is _GRAPH or named is _GRAPH:
+                return fn(*args, **kwargs)
+            args, kwargs = values, named
+        with eager_mode():
+            return fn(*args, **kwargs)
+    return run
+
+
+def _t(x, dtype=None):
+    """A tensor of `x` (a float32 default for Python floats, as Keras's floatx)."""
+    if isinstance(x, TensorLike):
+        return x if dtype is None else _tf.cast(x, dtype)
+    arr = np.asarray(x)
+    if dtype is None and arr.dtype == np.float64 and not isinstance(x, np.ndarray):
+        dtype = _backend.floatx()  # Python floats and lists of them
+    if dtype is None and arr.dtype == np.int64 and not isinstance(x, np.ndarray):
+        dtype = "int32"
+    return _tf.convert_to_tensor(arr if dtype is None else arr.astype(_dt.as_dtype(dtype).np))
+
+
+def _float(x):
+    """x as a float tensor (integers and bools become floatx, as NumPy's true division)."""
+    x = _t(x)
+    return x if x.dtype.is_floating else _tf.cast(x, _backend.floatx())
+
+
+def _accumulating(x):
+    """x for a sum or product: bools and narrow integers as int32 (Keras's rule)."""
+    x = _t(x)
+    if x.dtype.is_bool or (x.dtype.is_integer and x.dtype.size < 4):
+        return _tf.cast(x, _dt.int32)
+    return x
+
+
+def _int_list(v):
+    """A shape-like argument as a list (an int, NumPy integer or sequence)."""
+    if isinstance(v, (int, np.integer)):
+        return [int(v)]
+    return [d if isinstance(d, TensorLike) else int(d) for d in v]
+
+
+def _axes(axis, ndim_):
+    return [a % ndim_ for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)]
+
+
+def _flat_if_none(x, axis):
+    return (_tf.reshape(x, [-1]), 0) if axis is None else (x, axis)
+
+
+@_op
+def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
+    """x as a tensor (of `dtype`)."""
+    return _t(x, dtype)
+
+
+def convert_to_numpy(x):
+    """The NumPy value of a concrete tensor or a Keras variable (a graph tensor inside a
+    layer's call has no value yet: an error)."""
+    if _symbolic(x):
+        if callable(getattr(x, "numpy", None)):  # a variable: its current value
+            return np.asarray(x.numpy())
+        raise ValueError("convert_to_numpy needs a concrete value; a symbolic tensor (inside a "
+                         "layer's call) has none until the model runs.")
+    return np.asarray(x)
+
+
+def shape(x):
+    """The shape as a tuple of ints; inside a layer's call a dimension unknown while the
+    graph is built (the batch) is a scalar tensor, usable in reshape."""
+    if isinstance(x, TensorLike):
+        if x.shape.ndims is None:
+            raise ValueError("shape: the rank of this tensor is unknown while the graph is built.")
+        dims = x.shape.as_list()
+        if x._eager or None not in dims:
+            return tuple(dims)
+        dynamic = _tf.shape(x)
+        return tuple(dynamic[i] if d is None else d for i, d in enumerate(dims))
+    return np.shape(x)
+
+
+def ndim(x):
+    return len(shape(x))
+
+
+@_op
+def size(x):
+    return _tf.size(_t(x), out_type=_dt.int32)
+
+
+def is_tensor(x):
+    return isinstance(x, TensorLike)
+
+
+def dtype(x):
+    """The dtype name ('float32')."""
+    return _t(x).dtype.name if not isinstance(x, TensorLike) else x.dtype.name
+
+
+@_op
+def cast(x, dtype):
+    return _tf.cast(_t(x), dtype)
+
+
+def _dtype(dtype, default):
+    return _dt.as_dtype(dtype or default)
+
+
+def _python_scalar(v):
+    return isinstance(v, (bool, int, float)) and not isinstance(v, np.generic)
+
+
+def _binary(core):
+    @_op
+    def op(x1, x2):
+        # a Python number next to a tensor stays weak (takes the tensor's dtype), as in Keras
+        if _python_scalar(x1) and _python_scalar(x2):
+            x1 = _t(x1)
+        return core(x1 if _python_scalar(x1) else _t(x1), x2 if _python_scalar(x2) else _t(x2))
+    return op
+
+
+def _unary(core, floats=False):
+    @_op
+    def op(x):
+        return core(_float(x) if floats else _t(x))
+    return op
+
+
+@_op
+def stop_gradient(variable):
+    return _tf.stop_gradient(_t(variable))
+
+
+__all__ = sorted(name for name, value in list(globals().items())
+                 if name not in _IMPORTED and not name.startswith("_") and callable(value))
