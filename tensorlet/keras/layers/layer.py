@@ -14,18 +14,19 @@ import inspect
 import numpy as np
 
 from tensorlet.framework import dtypes as _dt
-from tensorlet.eager.context import shares_eager_state
-from tensorlet.framework.graph import GraphKeys, Tensor, convert_to_tensor, get_default_graph
+from tensorlet.framework.graph import Tensor, convert_to_tensor, get_default_graph
 from tensorlet.keras import backend, tree
 from tensorlet.keras.layers import node as _node
 from tensorlet.keras.layers.input_spec import assert_input_compatibility
 from tensorlet.keras.layers.layer_utils import (
+    after_state_changes,
     as_tuple,
     broadcast_masks,
     freeze,
     fresh_outputs,
     get_object,
     is_shape_list,
+    same_state,
     pop_input_shape_kwargs,
     serialize_object,
     standardize_data,
@@ -302,7 +303,7 @@ class Layer:
         if not self.built:
             self._build_from(graph, first)
             assert_input_compatibility(self.input_spec, flat_first, self.name)
-        elif self.weights and not _same_state(self._graph, graph):
+        elif self.weights and not same_state(self._graph, graph):
             raise ValueError(
                 f"Layer '{self.name}' has its weights in another graph than its input: it was "
                 "built before keras.backend.clear_session() (or in a graph of your own). Such a "
@@ -324,7 +325,7 @@ class Layer:
             start = graph.version
             outputs = self.call(first, *args[1:], **kwargs)
             outputs = fresh_outputs(outputs, tensors)
-            outputs = _after_state_changes(graph, start, outputs)
+            outputs = after_state_changes(graph, start, outputs)
             if self.activity_regularizer is not None:
                 self._add_activity_losses(outputs)
             if self.supports_masking:
@@ -577,39 +578,6 @@ def _layers_in(values):
 
 def _eager_value(x):
     return convert_to_tensor(x) if isinstance(x, np.ndarray) else x
-
-
-def _after_state_changes(graph, start, outputs):
-    """Keras 3 runs the state changes a call makes even when nothing reads their result
-    (`self.count.assign_add(1.0)`): the outputs then wait for them (control dependencies),
-    as TF's automatic control dependencies do. Calls without such changes are unchanged."""
-    if graph._eager:
-        return outputs
-    new = graph.get_operations()[start:]
-    if not new:
-        return outputs
-    used = {id(t) for op in new for t in op.inputs}
-    used_ops = {id(c) for op in new for c in op.control_inputs}
-    used.update(id(t) for t in tree.flatten(outputs) if isinstance(t, Tensor))
-    pending = [op for op in new if op.opdef.stateful and op.type != "VariableV2"
-               and op.type.startswith(("Assign", "Scatter", "ResourceApply", "Apply"))
-               and id(op) not in used_ops and not any(id(t) in used for t in op.outputs)]
-    if pending:  # weights built during the call: their initialisers are not state changes
-        initializers = {id(getattr(v, "initializer", None)) for key in (
-            GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES)
-            for v in graph.get_collection(key)}
-        pending = [op for op in pending if id(op) not in initializers]
-    if not pending:
-        return outputs
-    from tensorlet.ops.array import identity
-    with graph.control_dependencies(pending):
-        return tree.map_structure(
-            lambda t: identity(t) if isinstance(t, Tensor) else t, outputs)
-
-
-def _same_state(a, b):
-    """Whether graphs a and b hold the same variables (one graph, or two sharing eager state)."""
-    return a is None or a is b or (shares_eager_state(a) and shares_eager_state(b))
 
 
 def _unwrap_variable(x):

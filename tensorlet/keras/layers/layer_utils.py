@@ -1,10 +1,11 @@
 """Helpers of the Layer base class that need no layer: argument parsing, structure keys,
-identifier look-ups."""
+identifier look-ups, what a call's outputs wait for, which graphs share weights."""
 import importlib
 
 import numpy as np
 
-from tensorlet.framework.graph import Tensor
+from tensorlet.eager.context import shares_eager_state
+from tensorlet.framework.graph import GraphKeys, Tensor
 from tensorlet.keras import tree
 from tensorlet.ops.array import identity
 
@@ -99,3 +100,35 @@ def standardize_data(x):
             for v in x):
         return np.asarray(x)
     return x
+
+
+def after_state_changes(graph, start, outputs):
+    """Keras 3 runs the state changes a call makes even when nothing reads their result
+    (`self.count.assign_add(1.0)`): the outputs then wait for them (control dependencies),
+    as TF's automatic control dependencies do. Calls without such changes are unchanged."""
+    if graph._eager:
+        return outputs
+    new = graph.get_operations()[start:]
+    if not new:
+        return outputs
+    used = {id(t) for op in new for t in op.inputs}
+    used_ops = {id(c) for op in new for c in op.control_inputs}
+    used.update(id(t) for t in tree.flatten(outputs) if isinstance(t, Tensor))
+    pending = [op for op in new if op.opdef.stateful and op.type != "VariableV2"
+               and op.type.startswith(("Assign", "Scatter", "ResourceApply", "Apply"))
+               and id(op) not in used_ops and not any(id(t) in used for t in op.outputs)]
+    if pending:  # weights built during the call: their initialisers are not state changes
+        initializers = {id(getattr(v, "initializer", None)) for key in (
+            GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES)
+            for v in graph.get_collection(key)}
+        pending = [op for op in pending if id(op) not in initializers]
+    if not pending:
+        return outputs
+    with graph.control_dependencies(pending):
+        return tree.map_structure(
+            lambda t: identity(t) if isinstance(t, Tensor) else t, outputs)
+
+
+def same_state(a, b):
+    """Whether graphs a and b hold the same variables (one graph, or two sharing eager state)."""
+    return a is None or a is b or (shares_eager_state(a) and shares_eager_state(b))
