@@ -170,6 +170,10 @@ CASES = {  # name -> (keras.ops call, NumPy reference)
     "linspace": (lambda: ops.linspace(0, 1, 4, endpoint=False),
                  lambda: np.linspace(0, 1, 4, endpoint=False)),
     "size": (lambda: ops.size(A), lambda: np.array(A.size)),
+    "top_k": (lambda: ops.top_k(A, 2)[0], lambda: -np.sort(-A64, axis=1)[:, :2]),
+    "sort": (lambda: ops.sort(A, axis=0), lambda: np.sort(A64, axis=0)),
+    "argsort": (lambda: ops.argsort(np.array([[3, 1, 2], [0, 9, 4]], np.uint8)),
+                lambda: np.argsort([[3, 1, 2], [0, 9, 4]])),
     "count_nonzero": (lambda: ops.count_nonzero(N, axis=0), lambda: np.count_nonzero(N, 0)),
     "sparse_categorical_crossentropy": (
         lambda: ops.sparse_categorical_crossentropy(Y, A, from_logits=True),

@@ -519,5 +519,52 @@ def triu(x, k=0):
     return _band(x, k, lower=False)
 
 
+
+@_op
+def top_k(x, k, sorted=True):
+    """(values, int32 indices) of the k largest entries of the last axis, largest first
+    (ties: the lower index first)."""
+    return _tf.math.top_k(_t(x), k=k, sorted=sorted)
+
+
+def _along_last(x, axis, fn):
+    """fn applied along the last axis, with `axis` moved there and back."""
+    rank = x.shape.ndims
+    axis = axis % rank
+    if axis == rank - 1:
+        return fn(x)
+    perm = [a for a in range(rank) if a != axis] + [axis]
+    back = list(np.argsort(perm))
+    return _tf.transpose(fn(_tf.transpose(x, perm)), back)
+
+
+def _count_last(x):
+    n = x.shape.as_list()[-1]
+    return n if n is not None else _tf.shape(x)[-1]
+
+
+@_op
+def sort(x, axis=-1):
+    """x sorted ascending along `axis`."""
+    x = _t(x)
+    if x.shape.ndims == 0:
+        return x
+    return _along_last(x, axis, lambda v: _tf.reverse(
+        _tf.math.top_k(v, k=_count_last(v))[0], [-1]))
+
+
+@_op
+def argsort(x, axis=-1):
+    """The int32 indices that sort x ascending along `axis` (ties: the lower index first)."""
+    x = _t(x)
+    if x.shape.ndims == 0:
+        return _tf.zeros([], _dt.int32)
+    if not (x.dtype.is_floating or x.dtype.is_integer):
+        raise TypeError(f"argsort: expected a numeric tensor, got {x.dtype.name}")
+    if x.dtype.np.kind == "u":  # negation below must not wrap around
+        x = _tf.cast(x, _dt.int64)
+    return _along_last(x, axis, lambda v: _tf.math.top_k(-v, k=_count_last(v))[1])
+
+
 __all__ = sorted(name for name, value in list(globals().items())
                  if name not in _IMPORTED and not name.startswith("_") and callable(value))
