@@ -12,7 +12,7 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import OPERATORS, Tensor, TensorLike, get_default_graph
 from tensorlet.framework.shapes import TensorShape
 
-from .context import EAGER_GRAPH
+from .context import EAGER_GRAPH, shares_eager_state
 
 
 class _OpInfo:
@@ -152,7 +152,7 @@ class EagerTensor(Tensor):
     def __iter__(self):
         if self._value.ndim == 0:
             raise TypeError("Cannot iterate over a scalar tensor.")
-        if getattr(get_default_graph(), "lifts_variables", False):
+        if shares_eager_state(get_default_graph()):
             return super().__iter__()
         with EAGER_GRAPH.as_default():  # rows as values, not graph ops (see _computing_now)
             return iter(list(super().__iter__()))
@@ -186,15 +186,17 @@ class EagerTensor(Tensor):
 
 
 def holds_graph_tensor(x):
-    """Whether x (a tensor, or a tuple/list/slice of them) holds a graph tensor."""
+    """Whether x (a tensor, or a tuple/list/dict/slice of them) holds a graph tensor."""
     if isinstance(x, (tuple, list)):
         return any(holds_graph_tensor(v) for v in x)
+    if isinstance(x, dict):
+        return any(holds_graph_tensor(v) for v in x.values())
     if isinstance(x, slice):
         return holds_graph_tensor((x.start, x.stop, x.step))
     return isinstance(x, TensorLike) and not x._eager
 
 
-def _concrete(x):
+def value_at_top(x):
     """x, or the value a variable stands for at the top of a program (Keras's variables)."""
     value = getattr(x, "_concrete_here", None)
     value = value() if value is not None else None
@@ -207,9 +209,9 @@ def _computing_now(base):
     eager mode it is eager anyway; while a function is traced (a graph holding eager
     variables) it builds graph ops, so variables are read when the function runs."""
     def operator(self, *other):
-        if getattr(get_default_graph(), "lifts_variables", False):
+        if shares_eager_state(get_default_graph()):
             return base(self, *other)
-        other = tuple(_concrete(o) for o in other)
+        other = tuple(value_at_top(o) for o in other)
         if holds_graph_tensor(other):
             return base(self, *other)
         with EAGER_GRAPH.as_default():

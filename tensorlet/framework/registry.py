@@ -34,6 +34,9 @@ class OpDef:
     # consumer that has control dependencies, so that consumer sees the value after them (TF
     # 1.x reference semantics for `with control_dependencies([update]): y = f(v)`).
     read_at_use: bool = False
+    # Changes a variable's value (assign, scatter, optimizer updates): a Keras layer's call
+    # runs such an op with the call even when nothing reads its result.
+    writes_variables: bool = False
     # A value that must be fed (a placeholder): a plan that would run the op raises instead.
     requires_feed: bool = False
     # Optional build-time evaluator: fold(op) -> NumPy value or None (shape inference uses it).

@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from tensorlet.eager.tensor import holds_graph_tensor, value_at_top
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import (OPERATORS, Graph, GraphKeys, Tensor, TensorLike,
                                        get_default_graph)
@@ -186,6 +187,13 @@ def is_keras_graph(graph):
     return _state_of(graph) is not None
 
 
+def at_top_of_program(graph):
+    """Whether code running now is at the top of a program for the Keras graph `graph` (not
+    building graph code in it, not in eager mode): there Keras 3 objects are values."""
+    default = get_default_graph()
+    return default is not graph and not default._eager and is_keras_graph(graph)
+
+
 def session_for(graph):
     """The session that runs `graph`: that Keras graph's session, or the default one of a
     user graph."""
@@ -223,25 +231,29 @@ class KerasVariable(Variable):
     # while Keras or the user builds graph code (layers, metrics, optimizers run with the
     # variable's graph as the default) assign builds an op, as in TF 1.x.
     def assign(self, value, use_locking=False, name=None, read_value=True):
-        value = _value_if_here(value)
+        value = value_at_top(value)
         if self._writes_now(value):
             set_value(self, value)
             return self
         return super().assign(value, use_locking, name, read_value)
 
     def assign_add(self, delta, use_locking=False, name=None, read_value=True):
-        delta = _value_if_here(delta)
-        if self._writes_now(delta):
-            set_value(self, get_value(self) + np.asarray(delta, self.dtype.np))
+        if self._updated_now(delta, np.add):
             return self
         return super().assign_add(delta, use_locking, name, read_value)
 
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
-        delta = _value_if_here(delta)
-        if self._writes_now(delta):
-            set_value(self, get_value(self) - np.asarray(delta, self.dtype.np))
+        if self._updated_now(delta, np.subtract):
             return self
         return super().assign_sub(delta, use_locking, name, read_value)
+
+    def _updated_now(self, delta, combine):
+        """Write combine(value, delta) at once when `_writes_now`; whether it did."""
+        delta = value_at_top(delta)
+        if not self._writes_now(delta):
+            return False
+        set_value(self, combine(get_value(self), np.asarray(delta, self.dtype.np)))
+        return True
 
     def _writes_now(self, value):
         concrete = not isinstance(value, TensorLike) or getattr(value, "_eager", False)
@@ -252,7 +264,7 @@ class KerasVariable(Variable):
     def _concrete_here(self):
         """The current value as an eager tensor at the top of a program (the variable of a
         Keras graph that is not the default one), else None."""
-        if self._eager or get_default_graph() is self.graph or not is_keras_graph(self.graph):
+        if self._eager or not at_top_of_program(self.graph):
             return None
         from tensorlet.eager.tensor import EagerTensor
         return EagerTensor(get_value(self))
@@ -286,19 +298,11 @@ class KerasVariable(Variable):
         return value
 
 
-def _value_if_here(x):
-    """x, or the value a Keras variable stands for at the top of a program."""
-    value = x._concrete_here() if isinstance(x, KerasVariable) else None
-    return x if value is None else value
-
-
 def _reads_value_at_top(base):
     """An operator that uses the variable's value at the top of a program when no graph
     tensor takes part (`layer.bias + y` with y a Keras tensor stays a graph op)."""
-    from tensorlet.eager.tensor import holds_graph_tensor
-
     def operator(self, *other):
-        other = tuple(_value_if_here(o) for o in other)
+        other = tuple(value_at_top(o) for o in other)
         value = None if holds_graph_tensor(other) else self._concrete_here()
         return base(self, *other) if value is None else getattr(value, base.__name__)(*other)
     operator.__name__ = base.__name__

@@ -309,9 +309,8 @@ def _var_scatter(mode):
     return kernel
 
 
-declare("ScatterAdd", _var_scatter_spec, _var_scatter("add"), stateful=True)
-declare("ScatterSub", _var_scatter_spec, _var_scatter("sub"), stateful=True)
-declare("ScatterUpdate", _var_scatter_spec, _var_scatter("update"), stateful=True)
+for _type, _how in (("ScatterAdd", "add"), ("ScatterSub", "sub"), ("ScatterUpdate", "update")):
+    declare(_type, _var_scatter_spec, _var_scatter(_how), stateful=True, writes_variables=True)
 
 
 def _var_scatter_op(op_type, ref, indices, updates, name):

@@ -61,9 +61,11 @@ def _assign_update(fn):
 
 # The Assign family reads and writes the session's state by the variable's name; like TF's
 # ref ops they are ordered against reads only by data or control dependencies.
-declare("Assign", _assign_spec, _assign_kernel, stateful=True)
-declare("AssignAdd", _assign_spec, _assign_update(np.add), stateful=True)
-declare("AssignSub", _assign_spec, _assign_update(np.subtract), stateful=True)
+declare("Assign", _assign_spec, _assign_kernel, stateful=True, writes_variables=True)
+declare("AssignAdd", _assign_spec, _assign_update(np.add), stateful=True,
+        writes_variables=True)
+declare("AssignSub", _assign_spec, _assign_update(np.subtract), stateful=True,
+        writes_variables=True)
 
 
 def _is_init_spec(inputs, attrs):

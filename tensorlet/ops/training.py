@@ -505,7 +505,8 @@ def _check_grad(name, g, w):
 
 
 for _type in UPDATE_RULES:
-    declare(_type, _update_spec(_type), _update_kernel(_type), stateful=True)
+    declare(_type, _update_spec(_type), _update_kernel(_type), stateful=True,
+            writes_variables=True)
 
 
 def apply_update(op_type, grads, variables, slots, scalars, name=None, **flags):

@@ -114,9 +114,8 @@ def after_state_changes(graph, start, outputs):
     used = {id(t) for op in new for t in op.inputs}
     used_ops = {id(c) for op in new for c in op.control_inputs}
     used.update(id(t) for t in tree.flatten(outputs) if isinstance(t, Tensor))
-    pending = [op for op in new if op.opdef.stateful and op.type != "VariableV2"
-               and op.type.startswith(("Assign", "Scatter", "ResourceApply", "Apply"))
-               and id(op) not in used_ops and not any(id(t) in used for t in op.outputs)]
+    pending = [op for op in new if op.opdef.writes_variables and id(op) not in used_ops
+               and not any(id(t) in used for t in op.outputs)]
     if pending:  # weights built during the call: their initialisers are not state changes
         initializers = {id(getattr(v, "initializer", None)) for key in (
             GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES)

@@ -27,7 +27,7 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.eager.context import shares_eager_state
 from tensorlet.framework.graph import (GraphKeys, Operation, TensorLike, control_dependencies,
                                        get_default_graph, name_scope)
-from tensorlet.keras import backend, initializers
+from tensorlet.keras import backend, initializers, tree
 from tensorlet.ops import array as _array
 from tensorlet.ops import control as _control
 from tensorlet.ops.base import apply
@@ -66,14 +66,6 @@ def _new_update_ops(graph, start, exclude):
             if op.opdef.stateful and op.type != "VariableV2" and op not in exclude]
 
 
-def _flatten(x):
-    if isinstance(x, dict):
-        return [leaf for v in x.values() for leaf in _flatten(v)]
-    if isinstance(x, (list, tuple)):
-        return [leaf for v in x for leaf in _flatten(v)]
-    return [x]
-
-
 def _map(fn, x):
     if isinstance(x, dict):
         return {k: _map(fn, v) for k, v in x.items()}
@@ -109,15 +101,14 @@ def _wrap_result(raw):
     @functools.wraps(raw)
     def result(self):
         graph = _graph_for(self)
-        if self._building or graph._eager or get_default_graph() is graph \
-                or not backend.is_keras_graph(graph):
+        if self._building or not backend.at_top_of_program(graph):
             with graph.as_default(), name_scope(self.name):
                 return raw(self)
         out = self._result_tensors.get(graph)  # the top of a Keras program: a value
         if out is None:
             with graph.as_default(), name_scope(self.name):
                 out = self._result_tensors[graph] = raw(self)
-        tensors = [t for t in _flatten(out) if isinstance(t, TensorLike)]
+        tensors = [t for t in tree.flatten(out) if isinstance(t, TensorLike)]
         values = dict(zip(map(id, tensors), backend.run(tensors, graph=graph)))
         return _map(lambda t: MetricValue.of(values[id(t)]) if id(t) in values else t, out)
     result._metric_wrapped = True

@@ -10,21 +10,13 @@ import functools
 import numpy as np
 
 import tensorlet as _tf
-from tensorlet.eager.context import eager_mode
+from tensorlet.eager.context import eager_mode, shares_eager_state
+from tensorlet.eager.tensor import holds_graph_tensor, value_at_top
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import TensorLike, get_default_graph
 from tensorlet.keras import backend as _backend
-from tensorlet.keras.backend import KerasVariable
 
 _IMPORTED = set(globals())
-
-
-def _symbolic(x):
-    if isinstance(x, (list, tuple)):
-        return builtins.any(_symbolic(v) for v in x)
-    if isinstance(x, dict):
-        return builtins.any(_symbolic(v) for v in x.values())
-    return isinstance(x, TensorLike) and not x._eager
 
 
 def _values_of_variables(x):
@@ -36,10 +28,8 @@ def _values_of_variables(x):
         if builtins.any(v is _GRAPH for v in out.values()):
             return _GRAPH
         return out if isinstance(x, dict) else type(x)(out.values())
-    value = x._concrete_here() if isinstance(x, KerasVariable) else None
-    if value is not None:
-        return value
-    return _GRAPH if _symbolic(x) else x
+    x = value_at_top(x)
+    return _GRAPH if holds_graph_tensor(x) else x
 
 
 _GRAPH = object()  # what _values_of_variables gives for graph data
@@ -48,7 +38,7 @@ _GRAPH = object()  # what _values_of_variables gives for graph data
 def _tracing():
     """Whether a graph holding eager variables is being built (not eager mode itself)."""
     graph = get_default_graph()
-    return not graph._eager and getattr(graph, "lifts_variables", False)
+    return not graph._eager and shares_eager_state(graph)
 
 
 def _op(fn):
@@ -57,7 +47,7 @@ def _op(fn):
     def run(*args, **kwargs):
         if _tracing():  # a traced function or eager Keras: graph ops, variables read at run
             return fn(*args, **kwargs)
-        if _symbolic(args) or _symbolic(kwargs):
+        if holds_graph_tensor(args) or holds_graph_tensor(kwargs):
             values, named = _values_of_variables(args), _values_of_variables(kwargs)
             if values is _GRAPH or named is _GRAPH:
                 return fn(*args, **kwargs)
@@ -117,7 +107,7 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
 def convert_to_numpy(x):
     """The NumPy value of a concrete tensor or a Keras variable (a graph tensor inside a
     layer's call has no value yet: an error)."""
-    if _symbolic(x):
+    if holds_graph_tensor(x):
         if callable(getattr(x, "numpy", None)):  # a variable: its current value
             return np.asarray(x.numpy())
         raise ValueError("convert_to_numpy needs a concrete value; a symbolic tensor (inside a "

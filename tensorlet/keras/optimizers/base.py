@@ -130,8 +130,7 @@ class Optimizer:
         if cached is None or cached[0] is not graph:
             with graph.as_default():
                 cached = self._schedule_tensor = (graph, self._learning_rate(self._iterations))
-        default = get_default_graph()
-        if default is not graph and not default._eager and backend.is_keras_graph(graph):
+        if backend.at_top_of_program(graph):
             return EagerTensor(backend.get_value(cached[1]))
         return cached[1]
 
