@@ -14,6 +14,8 @@ numba missing, selects the NumPy versions; both give the same numbers.
   3x3 filter over one channel, as a network's first layer) under 4-element pooling windows.
   Numba only (callers fall back to the patch path): the taps and window offsets are unrolled
   at compile time, so the loop over output channels vectorises with its sums in registers.
+  Both read a window's taps with the same few lines, written out in each: a shared jitted
+  helper measured 7-13% slower per call (2026-11-26), the call not inlined.
 """
 import functools
 import types
