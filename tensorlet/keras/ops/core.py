@@ -152,8 +152,9 @@ def cast(x, dtype):
     return _tf.cast(_t(x), dtype)
 
 
-def _dtype(dtype, default):
-    return _dt.as_dtype(dtype or default)
+def _dtype(dtype):
+    """`dtype` as a DType, floatx() when None (Keras's default)."""
+    return _dt.as_dtype(_backend.standardize_dtype(dtype))
 
 
 def _python_scalar(v):

@@ -16,17 +16,17 @@ _IMPORTED = set(globals())
 
 @_op
 def zeros(shape, dtype=None):
-    return _tf.zeros(shape, _dtype(dtype, _backend.floatx()))
+    return _tf.zeros(shape, _dtype(dtype))
 
 
 @_op
 def ones(shape, dtype=None):
-    return _tf.ones(shape, _dtype(dtype, _backend.floatx()))
+    return _tf.ones(shape, _dtype(dtype))
 
 
 @_op
 def full(shape, fill_value, dtype=None):
-    return _tf.fill(shape, _t(fill_value, dtype or _backend.floatx()))
+    return _tf.fill(shape, _t(fill_value, _dtype(dtype)))
 
 
 @_op
@@ -69,7 +69,7 @@ def arange(start, stop=None, step=1, dtype=None):
 
 @_op
 def eye(N, M=None, k=0, dtype=None):
-    return _tf.convert_to_tensor(np.eye(N, M, k, dtype=_dtype(dtype, _backend.floatx()).np))
+    return _tf.convert_to_tensor(np.eye(N, M, k, dtype=_dtype(dtype).np))
 
 
 add = _binary(_tf.add)
@@ -436,7 +436,7 @@ def take(x, indices, axis=None):
 @_op
 def one_hot(x, num_classes, axis=-1, dtype=None):
     return _tf.one_hot(_t(x), num_classes, axis=axis,
-                       dtype=_dtype(dtype, _backend.floatx()))
+                       dtype=_dtype(dtype))
 
 
 @_op
