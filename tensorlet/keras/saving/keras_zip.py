@@ -15,10 +15,11 @@ import json
 import os
 import zipfile
 
-import h5py
-
+from tensorlet._lazy import LazyModule
 from tensorlet.keras.saving import legacy_h5, registry, serialization, weights_h5
 from tensorlet.train import safe_io
+
+h5py = LazyModule("h5py")
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 FORMAT_KERAS_VERSION = "3.15.1"  # the Keras release whose file format this follows

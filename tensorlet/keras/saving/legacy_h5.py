@@ -12,12 +12,14 @@ import json
 import os
 import warnings
 
-import h5py
 import numpy as np
 
+from tensorlet._lazy import LazyModule
 from tensorlet.keras import backend
 from tensorlet.keras.saving import layout, legacy_config, weights_h5
 from tensorlet.train import safe_io
+
+h5py = LazyModule("h5py")
 
 MAX_ATTR_CHARS = 64 * 1024**2
 _LEGACY_OPTIMIZER_KEYS = ("decay", "is_legacy_optimizer", "jit_compile")

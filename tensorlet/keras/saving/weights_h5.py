@@ -10,14 +10,16 @@ import contextlib
 import os
 import warnings
 
-import h5py
 import numpy as np
 
+from tensorlet._lazy import LazyModule
 from tensorlet.keras import backend
 from tensorlet.keras.saving import layout
 from tensorlet.keras.saving.compile_config import build_optimizer
 from tensorlet.keras.optimizers.base import Optimizer
 from tensorlet.train import safe_io
+
+h5py = LazyModule("h5py")
 
 SUFFIX = ".weights.h5"
 

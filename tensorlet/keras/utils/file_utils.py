@@ -18,31 +18,31 @@ What it adds over Keras:
 """
 
 import hashlib
-import http.client
 import os
-import ssl
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 import warnings
 
+from tensorlet._lazy import LazyModule
 from tensorlet.keras.utils.archive_utils import extract_archive
 from tensorlet.keras.utils.progbar import Progbar
+
+http_client = LazyModule("http.client")
+ssl = LazyModule("ssl")
+url_error = LazyModule("urllib.error")
+url_request = LazyModule("urllib.request")
 
 # Seconds to wait for the server to answer or send more data.
 DOWNLOAD_TIMEOUT_S = 60
 
 _CHUNK = 1 << 16
-# What a failed transfer raises; other OSErrors (a full disk, say) pass through as is.
-_NETWORK_ERRORS = (
-    urllib.error.URLError,
-    http.client.HTTPException,
-    ConnectionError,
-    TimeoutError,
-    ssl.SSLError,
-)
 _HASH_LENGTHS = {64: "sha256", 32: "md5"}
+
+
+def _network_errors():
+    """What a failed transfer raises; other OSErrors (a full disk, say) pass through as is."""
+    return (url_error.URLError, http_client.HTTPException, ConnectionError, TimeoutError,
+            ssl.SSLError)
 
 
 def cache_home():
@@ -234,7 +234,7 @@ def _download(origin, part, target, file_hash):
     try:
         try:
             response = _request(origin, offset)
-        except urllib.error.HTTPError as error:
+        except url_error.HTTPError as error:
             if error.code != 416 or not offset:
                 raise
             # Range not satisfiable: the partial file is no prefix of this one.
@@ -258,18 +258,18 @@ def _download(origin, part, target, file_hash):
             if total is None:
                 progbar.update(done, finalize=True)
             elif done < total:
-                raise http.client.IncompleteRead(b"", total - done)
+                raise http_client.IncompleteRead(b"", total - done)
         return offset > 0
-    except _NETWORK_ERRORS as error:
+    except _network_errors() as error:
         raise OSError(_offline_message(origin, target, file_hash, error)) from error
 
 
 def _request(origin, offset):
     """Opens `origin`, asking for the bytes from `offset` on when it is not 0."""
-    request = urllib.request.Request(origin)
+    request = url_request.Request(origin)
     if offset:
         request.add_header("Range", f"bytes={offset}-")
-    return urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S)
+    return url_request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S)
 
 
 def _range_start(response):
@@ -282,11 +282,11 @@ def _range_start(response):
 
 def _offline_message(origin, target, file_hash, error):
     """The download error: which URL failed, why, and where the file can go by hand."""
-    if isinstance(error, urllib.error.HTTPError):
+    if isinstance(error, url_error.HTTPError):
         reason = f"HTTP {error.code} {error.reason}"
-    elif isinstance(error, urllib.error.URLError):
+    elif isinstance(error, url_error.URLError):
         reason = str(error.reason)
-    elif isinstance(error, http.client.IncompleteRead):
+    elif isinstance(error, http_client.IncompleteRead):
         reason = f"the connection closed with {error.expected} bytes still to come"
     else:
         reason = str(error) or type(error).__name__
