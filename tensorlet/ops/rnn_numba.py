@@ -36,17 +36,6 @@ def _build():
     # formatting, ~3 s of compile.
 
     @jit
-    def copy_row(dst, src, b, n, start):
-        """dst[b, start:start + n] = src[b, :n] (masked rows: off the hot path)."""
-        for j in range(n):
-            dst[b, start + j] = src[b, j]
-
-    @jit
-    def zero_row(dst, b, start, stop):
-        for j in range(start, stop):
-            dst[b, j] = 0
-
-    @jit
     def lstm_cell(g, cp, cn, m):
         """Gates (i, f, o | c) to sigmoid in place; cn = f*cp + i*c where m, else cp."""
         n, u = cp.shape
@@ -55,7 +44,8 @@ def _build():
             for j in range(3 * u):
                 g[b, j] = g[b, j] * half + half
             if not m[b]:
-                copy_row(cn, cp, b, u, 0)
+                for j in range(u):
+                    cn[b, j] = cp[b, j]
                 continue
             for j in range(u):
                 cn[b, j] = g[b, u + j] * cp[b, j] + g[b, j] * g[b, 3 * u + j]
@@ -66,7 +56,8 @@ def _build():
         n, u = hp.shape
         for b in range(n):
             if not m[b]:
-                copy_row(hn, hp, b, u, 0)
+                for j in range(u):
+                    hn[b, j] = hp[b, j]
                 continue
             for j in range(u):
                 hn[b, j] = g[b, 2 * u + j] * tc[b, j]
@@ -80,7 +71,8 @@ def _build():
         one = g.dtype.type(1)
         for b in range(n):
             if not m[b]:
-                zero_row(dz, b, 0, 4 * u)
+                for j in range(4 * u):
+                    dz[b, j] = 0
                 continue
             for j in range(u):
                 o, t = g[b, 2 * u + j], tc[b, j]
@@ -147,12 +139,13 @@ def _build():
         n, u = hp.shape
         for b in range(n):
             if not m[b]:
-                copy_row(hn, hp, b, u, 0)
+                for j in range(u):
+                    hn[b, j] = hp[b, j]
             else:
                 for j in range(u):
                     hh = cd[b, j]
                     hn[b, j] = hh + g[b, j] * (hp[b, j] - hh)
-            for j in range(u):  # an explicit loop: copy_row here measured 2x slower
+            for j in range(u):
                 g[b, 2 * u + j] = cd[b, j]
 
     @jit
@@ -163,9 +156,12 @@ def _build():
         one = g.dtype.type(1)
         for b in range(n):
             if not m[b]:
-                zero_row(dr, b, 0, 3 * u)
-                zero_row(dhh, b, 0, u)
-                copy_row(dhp, dh, b, u, 0)
+                for j in range(3 * u):
+                    dr[b, j] = 0
+                for j in range(u):
+                    dhh[b, j] = 0
+                for j in range(u):
+                    dhp[b, j] = dh[b, j]
                 continue
             for j in range(u):  # candidate
                 z, hh = g[b, j], g[b, 2 * u + j]
@@ -188,8 +184,10 @@ def _build():
         one = g.dtype.type(1)
         for b in range(n):
             if not m[b]:
-                zero_row(dz, b, 0, dz.shape[1])
-                copy_row(dhp, dh, b, u, 0)
+                for j in range(dz.shape[1]):
+                    dz[b, j] = 0
+                for j in range(u):
+                    dhp[b, j] = dh[b, j]
                 continue
             for j in range(u):
                 z, hh = g[b, j], g[b, 2 * u + j]
@@ -207,7 +205,8 @@ def _build():
         one = g.dtype.type(1)
         for b in range(n):
             if not m[b]:
-                zero_row(dz, b, u, 2 * u)
+                for j in range(u, 2 * u):
+                    dz[b, j] = 0
                 continue
             for j in range(u):
                 r = g[b, u + j]
