@@ -257,7 +257,8 @@ def test_feed_with_wrong_feature_size_raises_before_the_kernel():
 
 def test_numba_is_lazy_and_caches_where_configured(tmp_path):
     """`import tensorlet` and building graphs never import numba; the first RNN kernel run
-    compiles into TENSORLET_CACHE_DIR/numba (when NUMBA_CACHE_DIR is not set)."""
+    compiles into TENSORLET_CACHE_DIR/numba (when NUMBA_CACHE_DIR is not set), and the next
+    process loads it from there."""
     import os
     import subprocess
     import sys
@@ -273,7 +274,13 @@ def test_numba_is_lazy_and_caches_where_configured(tmp_path):
            if k not in ("NUMBA_CACHE_DIR", "TENSORLET_DISABLE_NUMBA")}
     env["TENSORLET_CACHE_DIR"] = str(tmp_path)
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
-    assert any(p.suffix in (".nbi", ".nbc") for p in (tmp_path / "numba").rglob("*"))
+    cached = {p: p.stat().st_mtime_ns for p in (tmp_path / "numba").rglob("*") if p.is_file()}
+    assert any(p.suffix in (".nbi", ".nbc") for p in cached)
+    # A second process loads every kernel from the cache: nothing is compiled or written
+    # (a jitted closure calling another jitted closure missed the cache in every process).
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
+    again = {p: p.stat().st_mtime_ns for p in (tmp_path / "numba").rglob("*") if p.is_file()}
+    assert again == cached
 
 
 def test_eager_gradient_tape_through_lstm():
