@@ -4,6 +4,11 @@ from tensorlet.ops.random import (
     multinomial,
     set_random_seed,
     set_seed,
+    stateless_categorical,
+    stateless_gamma,
+    stateless_normal,
+    stateless_truncated_normal,
+    stateless_uniform,
     truncated_normal,
 )
 from tensorlet.ops.random import random_gamma as gamma
@@ -12,4 +17,5 @@ from tensorlet.ops.random import random_shuffle as shuffle
 from tensorlet.ops.random import random_uniform as uniform
 
 __all__ = ["categorical", "gamma", "multinomial", "normal", "set_random_seed", "set_seed",
-           "shuffle", "truncated_normal", "uniform"]
+           "shuffle", "stateless_categorical", "stateless_gamma", "stateless_normal",
+           "stateless_truncated_normal", "stateless_uniform", "truncated_normal", "uniform"]

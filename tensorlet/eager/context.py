@@ -15,7 +15,7 @@ import numpy as np
 
 from tensorlet.framework import graph as _graph
 from tensorlet.framework.graph import Graph, get_default_graph
-from tensorlet.runtime.context import RunContext
+from tensorlet.runtime.context import RunContext, stateless_rng
 
 _MAX_STREAMS = 4096
 
@@ -34,6 +34,8 @@ class EagerContext(RunContext):
         """A seeded op continues the stream of its (seed, seed2) pair, so calling it again gives
         new numbers and a rerun of the program the same ones; unseeded ops share one fresh
         stream. (`set_random_seed` restarts the streams.)"""
+        if attrs.get("stateless"):
+            return stateless_rng(attrs)
         seed, seed2 = attrs.get("seed"), attrs.get("seed2")
         if seed is None and seed2 is None:
             return self._entropy

@@ -13,6 +13,7 @@ from tensorlet.keras import (  # noqa: F401
     models,
     ops,
     optimizers,
+    random,
     regularizers,
     utils,
 )

@@ -9,7 +9,7 @@ import numpy as np
 
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
-from tensorlet.framework.graph import get_default_graph, name_scope
+from tensorlet.framework.graph import Tensor, get_default_graph, name_scope
 from tensorlet.framework.shapes import TensorShape
 
 from .base import apply, as_tensor, declare
@@ -101,7 +101,29 @@ def _float_dtype(dtype, what):
     return dt
 
 
+class StatelessSeed(tuple):
+    """The `seed` of a stateless draw: a pair of ints that fixes the numbers of every run."""
+
+
+def stateless_seed(seed):
+    """`seed` (a shape-[2] list, tuple or array of ints) as a StatelessSeed; a clear error for
+    anything else (a graph tensor too: the seed must be known when the op is built)."""
+    if isinstance(seed, StatelessSeed):
+        return seed
+    if isinstance(seed, Tensor) and not getattr(seed, "_eager", False):
+        raise TypeError(f"seed must be a pair of Python or NumPy ints known when the op is "
+                        f"built, got the tensor {getattr(seed, 'name', seed)!r}")
+    arr = np.asarray(seed)
+    if arr.shape != (2,) or arr.dtype.kind not in "iu":
+        raise ValueError(f"seed must have shape [2] and an integer dtype, got shape "
+                         f"{list(arr.shape)} and dtype {arr.dtype}: {seed!r}")
+    return StatelessSeed(int(v) % 2**63 for v in arr)
+
+
 def _seed_attrs(seed, **attrs):
+    if isinstance(seed, StatelessSeed):
+        attrs.update(seed=seed[0], seed2=seed[1], stateless=True)
+        return attrs
     s, s2 = op_seeds(seed)
     attrs.update(seed=s, seed2=s2)
     return attrs
@@ -322,6 +344,43 @@ def random_gamma(shape, alpha, beta=None, dtype=_dt.float32, seed=None, name=Non
             return identity(rnd, name=scope)
         from .math import truediv
         return truediv(rnd, beta, name=scope)
+
+
+# -- Stateless draws (TF 2's tf.random.stateless_*) ------------------------------------------
+
+
+def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
+    """`random_normal` whose numbers depend on `seed` (a pair of ints) only: the same at every
+    run and in every session."""
+    return random_normal(shape, mean, stddev, dtype, stateless_seed(seed), name)
+
+
+def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32,
+                               name=None):
+    """`truncated_normal`, the same numbers at every run for one `seed` pair."""
+    return truncated_normal(shape, mean, stddev, dtype, stateless_seed(seed), name)
+
+
+def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, name=None):
+    """`random_uniform` (floats, or ints with `maxval`), the same numbers at every run for one
+    `seed` pair."""
+    return random_uniform(shape, minval, maxval, dtype, stateless_seed(seed), name)
+
+
+def stateless_categorical(logits, num_samples, seed, dtype=_dt.int64, name=None):
+    """`categorical`, the same class indices at every run for one `seed` pair."""
+    return multinomial(logits, num_samples, stateless_seed(seed), name, dtype)
+
+
+def stateless_gamma(shape, seed, alpha, beta=None, dtype=_dt.float32, name=None):
+    """`random_gamma`, the same numbers at every run for one `seed` pair."""
+    return random_gamma(shape, alpha, beta, dtype, stateless_seed(seed), name)
+
+
+def stateless_shuffle(value, seed, name=None):
+    """`random_shuffle`, the same permutation at every run for one `seed` pair
+    (`tf.random.experimental.stateless_shuffle`)."""
+    return random_shuffle(value, stateless_seed(seed), name)
 
 
 # -- Orthogonal matrices (the orthogonal initializer) -----------------------------------------

@@ -22,6 +22,8 @@ class RunContext:
 
     def rng_for(self, attrs):
         """The random stream of one random op: repeatable when seeded, fresh otherwise."""
+        if attrs.get("stateless"):
+            return stateless_rng(attrs)
         key = id(attrs)
         gen = self._rngs.get(key)
         if gen is None:
@@ -33,3 +35,9 @@ class RunContext:
             self._rngs[key] = (gen, attrs)  # keep attrs alive so id() stays unique
             return gen
         return gen[0]
+
+
+def stateless_rng(attrs):
+    """The generator of a stateless random op (`tf.random.stateless_normal`...): started afresh
+    from its seed pair at every run, so every run draws the same numbers."""
+    return np.random.default_rng([attrs["seed"], attrs["seed2"], 0x57A7E])

@@ -214,3 +214,54 @@ def test_run_time_errors_name_the_problem():
     shape = tf.placeholder(tf.int32, [2])
     with pytest.raises(InvalidArgumentError, match="non-negative"):
         _run(tf.random_uniform(shape), {shape: [2, -1]})
+
+
+# -- Stateless draws (tf.random.stateless_*) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("draw", [
+    lambda seed: tf.random.stateless_normal([500], seed, mean=1.0, stddev=2.0),
+    lambda seed: tf.random.stateless_truncated_normal([500], seed),
+    lambda seed: tf.random.stateless_uniform([500], seed, minval=-1.0, maxval=3.0),
+    lambda seed: tf.random.stateless_uniform([500], seed, minval=2, maxval=9, dtype=tf.int64),
+    lambda seed: tf.random.stateless_categorical([[0.0, 1.0, -np.inf]], 50, seed),
+    lambda seed: tf.random.stateless_gamma([500], seed, alpha=2.0),
+])
+def test_stateless_draws_repeat_at_every_run_and_depend_on_the_seed(draw):
+    with tf.Graph().as_default():
+        a, b = draw([1, 2]), draw(np.array([1, 3], np.int64))
+        with tf.Session() as sess:
+            first, again, other = sess.run(a), sess.run(a), sess.run(b)
+        with tf.Session() as sess:
+            fresh_session = sess.run(a)
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(first, fresh_session)
+    assert not np.array_equal(first, other)
+    with tf.eager_mode():  # eagerly: every call gives the same numbers as well
+        np.testing.assert_array_equal(draw([1, 2]).numpy(), draw((1, 2)).numpy())
+        np.testing.assert_array_equal(draw([1, 2]).numpy(), first)
+
+
+def test_stateless_draws_follow_their_distribution():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        n = sess.run(tf.random.stateless_normal([20000], [4, 5], mean=1.0, stddev=2.0))
+        t = sess.run(tf.random.stateless_truncated_normal([20000], [4, 5]))
+        u = sess.run(tf.random.stateless_uniform([20000], [4, 5], minval=-1.0, maxval=3.0))
+        i = sess.run(tf.random.stateless_uniform([20000], [4, 5], minval=2, maxval=5,
+                                                 dtype=tf.int32))
+        c = sess.run(tf.random.stateless_categorical([[0.0, 0.0, -np.inf]], 2000, [4, 5]))
+    assert abs(n.mean() - 1.0) < 0.06 and abs(n.std() - 2.0) < 0.06
+    assert np.abs(t).max() <= 2.0
+    assert u.min() >= -1.0 and u.max() < 3.0 and abs(u.mean() - 1.0) < 0.05
+    assert i.dtype == np.int32 and set(np.unique(i)) == {2, 3, 4}
+    assert c.dtype == np.int64 and set(np.unique(c)) == {0, 1}
+
+
+def test_stateless_seed_must_be_a_pair_of_ints_known_when_built():
+    with tf.Graph().as_default():
+        for bad in (3, [1, 2, 3], [1.5, 2.0], "ab"):
+            with pytest.raises(ValueError, match="seed must have shape"):
+                tf.random.stateless_normal([2], bad)
+        seed = tf.placeholder(tf.int64, [2])
+        with pytest.raises(TypeError, match="known when the op is built"):
+            tf.random.stateless_uniform([2], seed)

@@ -43,9 +43,16 @@ def _tracing():
 
 def _op(fn):
     """Graph ops on graph arguments; computed at once (eager) on concrete ones."""
+    return _dispatch(fn, _tracing)
+
+
+def _dispatch(fn, in_graph_code):
+    """`fn` building graph ops while `in_graph_code()` (a traced function or eager Keras:
+    variables read at run time) or on graph arguments; computed at once (eager) on concrete
+    ones, Keras variables read as their values (keras.ops, keras.random)."""
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        if _tracing():  # a traced function or eager Keras: graph ops, variables read at run
+        if in_graph_code():
             return fn(*args, **kwargs)
         if holds_graph_tensor(args) or holds_graph_tensor(kwargs):
             values, named = _values_of_variables(args), _values_of_variables(kwargs)
