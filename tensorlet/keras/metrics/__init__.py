@@ -25,6 +25,7 @@ from .accuracy import (
 )
 from .confusion import AUC, Precision, Recall
 from .fscore import F1Score, FBetaScore
+from .iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from .metric import Metric
 from .reduction import Mean, MeanMetricWrapper, Sum
 
@@ -48,7 +49,8 @@ huber = _losses.huber
 _CLASSES = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy,
             CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
             SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
-            RootMeanSquaredError, Precision, Recall, AUC, F1Score, FBetaScore)
+            RootMeanSquaredError, Precision, Recall, AUC, F1Score, FBetaScore, IoU, MeanIoU,
+            BinaryIoU, OneHotIoU, OneHotMeanIoU)
 _FUNCTIONS = (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
               top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
               binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
