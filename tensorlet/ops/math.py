@@ -21,6 +21,14 @@ def _any(*shape):
     return _rng.standard_normal(shape)
 
 
+def _unit(*shape):
+    return _rng.uniform(-0.9, 0.9, shape)
+
+
+def _above_one(*shape):
+    return _rng.uniform(1.2, 3.0, shape)
+
+
 # -- Cast -----------------------------------------------------------------------------------
 
 
@@ -121,6 +129,18 @@ sin = _unary("Sin", np.sin, lambda op, g, n: [g[0] * cos(_x(op))])
 cos = _unary("Cos", np.cos, lambda op, g, n: [-g[0] * sin(_x(op))])
 tan = _unary("Tan", np.tan, lambda op, g, n: [g[0] * (1 + _y(op) * _y(op))])
 tanh = _unary("Tanh", np.tanh, lambda op, g, n: [g[0] * (1 - _y(op) * _y(op))])
+sinh = _unary("Sinh", np.sinh, lambda op, g, n: [g[0] * cosh(_x(op))])
+cosh = _unary("Cosh", np.cosh, lambda op, g, n: [g[0] * sinh(_x(op))])
+asin = _unary("Asin", np.arcsin, lambda op, g, n: [g[0] * rsqrt(1 - square(_x(op)))],
+              domain=_unit)
+acos = _unary("Acos", np.arccos, lambda op, g, n: [-g[0] * rsqrt(1 - square(_x(op)))],
+              domain=_unit)
+atan = _unary("Atan", np.arctan, lambda op, g, n: [g[0] / (1 + square(_x(op)))])
+asinh = _unary("Asinh", np.arcsinh, lambda op, g, n: [g[0] * rsqrt(square(_x(op)) + 1)])
+acosh = _unary("Acosh", np.arccosh, lambda op, g, n: [g[0] * rsqrt(square(_x(op)) - 1)],
+               domain=_above_one)
+atanh = _unary("Atanh", np.arctanh, lambda op, g, n: [g[0] / (1 - square(_x(op)))],
+               domain=_unit)
 erf = _unary("Erf", _erf, lambda op, g, n: [
     g[0] * (2 / np.sqrt(np.pi)) * exp(-square(_x(op)))])
 
@@ -244,6 +264,30 @@ multiply = _binary("Mul", np.multiply, _mul_grad)
 mul = multiply
 _realdiv = _binary("RealDiv", np.divide, _div_grad, domain=(_any, _pos))
 pow = _binary("Pow", np.power, _pow_grad, spec=_numeric_binary_spec, domain=(_pos, _any))
+
+
+def _float_binary_spec(inputs, attrs):
+    for t in inputs:
+        if not t.dtype.is_floating:
+            raise TypeError(f"expected floating-point operands, got {t.dtype.name} (cast it "
+                            "with tf.cast first)")
+    return broadcast_spec(inputs, attrs)
+
+
+def _atan2_grad(op, g, n):
+    y, x = _xy(op)
+    scale = g[0] / (square(x) + square(y))
+    return [sum_to(scale * x, y) if n[0] else None, sum_to(-scale * y, x) if n[1] else None]
+
+
+declare("Atan2", _float_binary_spec, lambda attrs, y, x: np.arctan2(y, x), grad=_atan2_grad,
+        samples=lambda: [([_any(3, 4), _pos(3, 4)], {}), ([_any(2, 3, 4), _pos(4)], {})])
+
+
+def atan2(y, x, name=None):
+    """The angle of the point (x, y) in (-pi, pi], elementwise with broadcasting."""
+    y, x = binary_operands(y, x, "Atan2")
+    return apply("Atan2", [y, x], name=name)
 maximum = _binary("Maximum", np.maximum, _minmax_grad(lambda x, y: x >= y))
 minimum = _binary("Minimum", np.minimum, _minmax_grad(lambda x, y: x <= y))
 floordiv = _binary("FloorDiv", _int_checked(_np_floordiv), None, spec=_numeric_binary_spec)

@@ -29,6 +29,31 @@ def test_unary_values_and_dtype(fn, ref, positive):
     np.testing.assert_allclose(out, ref(x32.astype(np.float64)), rtol=2e-6, atol=2e-6)
 
 
+@pytest.mark.parametrize("fn,ref,low,high", [
+    (tf.sinh, np.sinh, -3, 3), (tf.cosh, np.cosh, -3, 3), (tf.asin, np.arcsin, -0.99, 0.99),
+    (tf.acos, np.arccos, -0.99, 0.99), (tf.atan, np.arctan, -5, 5),
+    (tf.math.asinh, np.arcsinh, -5, 5), (tf.math.acosh, np.arccosh, 1, 5),
+    (tf.math.atanh, np.arctanh, -0.99, 0.99),
+])
+def test_hyperbolic_and_inverse_trig_values(fn, ref, low, high):
+    x = rng.uniform(low, high, (4, 5)).astype(np.float32)
+    out = run(fn(tf.constant(x)))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, ref(x.astype(np.float64)), rtol=3e-6, atol=3e-6)
+    with pytest.raises(TypeError, match="floating-point"):
+        fn(tf.constant([1, 2]))
+
+
+def test_atan2_quadrants_broadcasting_and_errors():
+    y = np.array([[1.0], [-1.0], [0.0]], np.float32)
+    x = np.array([1.0, -1.0, 0.5], np.float32)
+    np.testing.assert_allclose(run(tf.atan2(y=tf.constant(y), x=tf.constant(x))),
+                               np.arctan2(y.astype(np.float64), x), rtol=1e-6)
+    assert run(tf.atan2(1.0, -1.0)) == pytest.approx(3 * np.pi / 4)
+    with pytest.raises(TypeError, match="floating-point"):
+        tf.atan2(tf.constant([1]), tf.constant([2]))
+
+
 def test_erf_against_math():
     import math
     x = np.linspace(-3, 3, 13)

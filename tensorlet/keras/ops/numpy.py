@@ -100,6 +100,34 @@ def divide(x1, x2):
 
 
 true_divide = divide
+
+
+def _float_pair(x1, x2):
+    """x1 and x2 as floats of one dtype (integers as floatx, mixed floats promoted)."""
+    x1, x2 = _float(x1), _float(x2)
+    dt = _dt.as_dtype(np.promote_types(x1.dtype.np, x2.dtype.np))
+    return _tf.cast(x1, dt), _tf.cast(x2, dt)
+
+
+@_op
+def arctan2(x1, x2):
+    """The angle of the point (x2, x1), elementwise."""
+    return _tf.atan2(*_float_pair(x1, x2))
+
+
+@_op
+def divide_no_nan(x1, x2):
+    """x1 / x2, and 0 where x2 is 0."""
+    return _tf.math.div_no_nan(*_float_pair(x1, x2))
+
+
+@_op
+def logaddexp(x1, x2):
+    """log(exp(x1) + exp(x2)) without overflow."""
+    x1, x2 = _float_pair(x1, x2)
+    return _tf.maximum(x1, x2) + _tf.math.log1p(_tf.exp(-_tf.abs(x1 - x2)))
+
+
 negative = _unary(_tf.negative)
 abs = absolute = _unary(_tf.abs)
 square = _unary(lambda x: _tf.square(_accumulating(x) if x.dtype.is_bool else x))
@@ -113,6 +141,14 @@ sin = _unary(_tf.sin, floats=True)
 cos = _unary(_tf.cos, floats=True)
 tan = _unary(_tf.tan, floats=True)
 tanh = _unary(_tf.tanh, floats=True)
+sinh = _unary(_tf.sinh, floats=True)
+cosh = _unary(_tf.cosh, floats=True)
+arcsin = _unary(_tf.asin, floats=True)
+arccos = _unary(_tf.acos, floats=True)
+arctan = _unary(_tf.atan, floats=True)
+arcsinh = _unary(_tf.asinh, floats=True)
+arccosh = _unary(_tf.acosh, floats=True)
+arctanh = _unary(_tf.atanh, floats=True)
 floor = _unary(_tf.floor, floats=True)
 ceil = _unary(_tf.math.ceil, floats=True)
 reciprocal = _unary(_tf.math.reciprocal, floats=True)
