@@ -500,6 +500,132 @@ def repeat(x, repeats, axis=None):
 
 
 @_op
+def ravel(x):
+    return _tf.reshape(_t(x), [-1])
+
+
+@_op
+def append(x1, x2, axis=None):
+    """x2 after x1 along `axis` (both flattened when axis is None)."""
+    x1, x2 = _t(x1), _t(x2)
+    if axis is None:
+        x1, x2 = _tf.reshape(x1, [-1]), _tf.reshape(x2, [-1])
+        axis = 0
+    return _tf.concat([x1, x2], axis)
+
+
+@_op
+def hstack(xs):
+    """Concatenation along the second axis (the first for 1-D arrays)."""
+    xs = [_t(x) for x in xs]
+    return _tf.concat(xs, 0 if builtins.all(x.shape.ndims == 1 for x in xs) else 1)
+
+
+@_op
+def vstack(xs):
+    """Concatenation along the first axis, 1-D arrays as rows."""
+    xs = [_t(x) for x in xs]
+    return _tf.concat([x[None] if x.shape.ndims == 1 else x for x in xs], 0)
+
+
+@_op
+def identity(n, dtype=None):
+    return _tf.convert_to_tensor(np.eye(n, dtype=_dtype(dtype).np))
+
+
+@_op
+def outer(x1, x2):
+    """x1[i] * x2[j] over the flattened inputs."""
+    return multiply(_tf.reshape(_t(x1), [-1, 1]), _tf.reshape(_t(x2), [1, -1]))
+
+
+@_op
+def diff(a, n=1, axis=-1):
+    """The n-th differences along `axis`: a[1:] - a[:-1], n times."""
+    a = _t(a)
+    axis %= a.shape.ndims
+    head = [slice(None)] * axis
+    for _ in range(n):
+        a = a[tuple(head + [slice(1, None)])] - a[tuple(head + [slice(None, -1)])]
+    return a
+
+
+@_op
+def roll(x, shift, axis=None):
+    """x shifted by `shift` places along `axis` (over the flattened array when None),
+    wrapping around."""
+    x = _t(x)
+    if axis is None:
+        return _tf.reshape(roll(_tf.reshape(x, [-1]), shift, 0), _tf.shape(x))
+    shifts = [shift] if isinstance(shift, (int, np.integer)) else list(shift)
+    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    if len(shifts) != len(axes):
+        raise ValueError(f"`shift` and `axis` must have the same length, got {shift!r} and "
+                         f"{axis!r}")
+    for k, ax in zip(shifts, axes):
+        ax %= x.shape.ndims
+        size = x.shape.as_list()[ax]
+        if size is None:
+            raise ValueError(f"roll needs a known size along axis {ax}, got shape {x.shape}")
+        k = int(k) % size if size else 0
+        if k:
+            head = [slice(None)] * ax
+            x = _tf.concat([x[tuple(head + [slice(size - k, None)])],
+                            x[tuple(head + [slice(None, size - k)])]], ax)
+    return x
+
+
+@_op
+def trunc(x):
+    """x rounded toward zero (integers unchanged)."""
+    x = _t(x)
+    if not x.dtype.is_floating:
+        return x
+    return _tf.sign(x) * _tf.floor(_tf.abs(x))
+
+
+@_op
+def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """|x1 - x2| <= atol + rtol * |x2|, elementwise (NaNs equal only with `equal_nan`)."""
+    x1, x2 = _float_pair(x1, x2)
+    close = _tf.less_equal(_tf.abs(x1 - x2), atol + rtol * _tf.abs(x2))
+    close = _tf.logical_or(close, _tf.equal(x1, x2))  # equal infinities
+    if equal_nan:
+        close = _tf.logical_or(close, _tf.logical_and(_tf.math.is_nan(x1),
+                                                      _tf.math.is_nan(x2)))
+    return close
+
+
+@_op
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """x with NaN, +inf and -inf replaced (by default: 0, the largest and the lowest finite
+    value of the dtype)."""
+    x = _t(x)
+    if not x.dtype.is_floating:
+        return x
+    info = np.finfo(x.dtype.np)
+    x = _tf.where(_tf.math.is_nan(x), _tf.fill(_tf.shape(x), _t(nan, x.dtype)), x)
+    big = _t(info.max if posinf is None else posinf, x.dtype)
+    low = _t(info.min if neginf is None else neginf, x.dtype)
+    x = _tf.where(_tf.equal(x, np.inf), _tf.fill(_tf.shape(x), big), x)
+    return _tf.where(_tf.equal(x, -np.inf), _tf.fill(_tf.shape(x), low), x)
+
+
+@_op
+def average(x, axis=None, weights=None):
+    """The mean along `axis`, weighted by `weights` (1-D along the axis, or x's shape)."""
+    x = _float(x)
+    if weights is None:
+        return _tf.reduce_mean(x, axis=axis)
+    w = _tf.cast(_t(weights), x.dtype)
+    if axis is not None and w.shape.ndims == 1 and x.shape.ndims > 1:
+        shape = [1] * x.shape.ndims
+        shape[axis % x.shape.ndims] = -1
+        w = _tf.reshape(w, shape)
+    return _tf.reduce_sum(x * w, axis=axis) / _tf.reduce_sum(w * _tf.ones_like(x), axis=axis)
+
+
+@_op
 def flip(x, axis=None):
     x = _t(x)
     axes = list(range(x.shape.ndims)) if axis is None else _axes(axis, x.shape.ndims)
