@@ -12,9 +12,9 @@ import numpy as np
 
 import tensorlet as _tf
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import TensorLike, get_default_graph
+from tensorlet.framework.graph import TensorLike
 from tensorlet.keras import backend as _backend
-from tensorlet.keras.ops.core import _dispatch, _tracing
+from tensorlet.keras.ops.core import _graph_op
 from tensorlet.ops.random import StatelessSeed
 
 __all__ = ["SeedGenerator", "beta", "categorical", "dropout", "gamma", "normal", "randint",
@@ -71,19 +71,6 @@ def _op_seed(seed, draw=0):
     return StatelessSeed((seed, draw)) if _tf.executing_eagerly() else seed
 
 
-def _in_graph_code():
-    """Whether a draw now belongs to graph code: a layer's call building in a Keras graph, or a
-    function being traced."""
-    graph = get_default_graph()
-    return _tracing() or (not graph._eager and _backend.is_keras_graph(graph))
-
-
-def _draw(fn):
-    """A graph op in graph code or on graph tensors; computed at once at the top of a program
-    (Keras variables read as their values)."""
-    return _dispatch(fn, _in_graph_code)
-
-
 def _shaped(draw, shape):
     """`draw(shape)` for a shape given as ints or, inside a layer, as `ops.shape(x)` gives it
     (the batch a scalar tensor): such a shape becomes one int32 tensor, and the draw keeps the
@@ -105,14 +92,14 @@ def _float_dtype(dtype, what):
     return dt
 
 
-@_draw
+@_graph_op
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Samples of N(mean, stddev**2) of shape `shape`."""
     dt = _float_dtype(dtype, "normal")
     return _shaped(lambda s: _tf.random_normal(s, mean, stddev, dt, seed=_op_seed(seed)), shape)
 
 
-@_draw
+@_graph_op
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal samples redrawn beyond two standard deviations from the mean."""
     dt = _float_dtype(dtype, "truncated_normal")
@@ -120,7 +107,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
                    shape)
 
 
-@_draw
+@_graph_op
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Samples of the uniform distribution on [minval, maxval)."""
     dt = _float_dtype(dtype, "uniform")
@@ -128,7 +115,7 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
                    shape)
 
 
-@_draw
+@_graph_op
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Integers drawn uniformly from [minval, maxval)."""
     dt = _dt.as_dtype(dtype)
@@ -139,7 +126,7 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
                    shape)
 
 
-@_draw
+@_graph_op
 def categorical(logits, num_samples, dtype="int32", seed=None):
     """`num_samples` class indices per row of the 2-D `logits` (unnormalised log-probabilities)."""
     logits = _tf.convert_to_tensor(logits)
@@ -149,7 +136,7 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     return _tf.random.categorical(logits, num_samples, dtype=dtype, seed=_op_seed(seed))
 
 
-@_draw
+@_graph_op
 def dropout(inputs, rate, noise_shape=None, seed=None):
     """`inputs` with a fraction `rate` of entries (drawn per `noise_shape`, broadcast) set to 0
     and the others scaled by 1 / (1 - rate)."""
@@ -165,7 +152,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     return x * (keep * np.asarray(1.0 / (1.0 - rate), x.dtype.np))
 
 
-@_draw
+@_graph_op
 def shuffle(x, axis=0, seed=None):
     """`x` with its entries along `axis` in a random order."""
     x = _tf.convert_to_tensor(x)
@@ -185,14 +172,14 @@ def shuffle(x, axis=0, seed=None):
     return _tf.transpose(_tf.random_shuffle(_tf.transpose(x, perm), seed=_op_seed(seed)), back)
 
 
-@_draw
+@_graph_op
 def gamma(shape, alpha, dtype=None, seed=None):
     """Samples of Gamma(alpha, 1) of shape `shape` (alpha a scalar)."""
     dt = _float_dtype(dtype, "gamma")
     return _shaped(lambda s: _tf.random_gamma(s, alpha, dtype=dt, seed=_op_seed(seed)), shape)
 
 
-@_draw
+@_graph_op
 def beta(shape, alpha, beta, dtype=None, seed=None):
     """Samples of Beta(alpha, beta): X / (X + Y) with X ~ Gamma(alpha), Y ~ Gamma(beta)."""
     dt = _float_dtype(dtype, "beta")

@@ -74,6 +74,14 @@ CASES = {  # name -> (keras.ops call, NumPy reference)
     "logaddexp": (lambda: ops.logaddexp(A * 500, P * 500),
                   lambda: np.logaddexp(A64 * 500, P64 * 500)),
     "ravel": (lambda: ops.ravel(A), lambda: np.ravel(A64)),
+    "take_along_axis": (lambda: ops.take_along_axis(A, np.array([[0, -1, 2, 1]]), axis=0),
+                        lambda: np.take_along_axis(A64, np.array([[0, -1, 2, 1]]), axis=0)),
+    "while_loop": (lambda: ops.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s * 2),
+                                          (0, 1.5))[1], lambda: 24.0),
+    "fori_loop": (lambda: ops.fori_loop(1, 5, lambda i, v: v * i, 1), lambda: 24),
+    "cond": (lambda: ops.cond(np.array(False), lambda: ops.ones(2), lambda: ops.zeros(2)),
+             lambda: np.zeros(2)),
+    "slice": (lambda: ops.slice(A, (1, 2), (2, 2)), lambda: A64[1:3, 2:4]),
     "append": (lambda: ops.append(A, P, axis=1), lambda: np.append(A64, P64, axis=1)),
     "hstack": (lambda: ops.hstack([A, P]), lambda: np.hstack([A64, P64])),
     "vstack": (lambda: ops.vstack([V, V * 2]), lambda: np.vstack([V, V * 2])),
@@ -385,3 +393,20 @@ def test_reshape_keeps_static_dims_with_a_dynamic_batch_and_bands_need_matrices(
     np.testing.assert_array_equal(ops.linspace(-10, 0, 4, dtype="int32"),
                                   np.linspace(-10, 0, 4, dtype="int32"))
     assert [row.numpy().tolist() for row in ops.ones((2, 2))] == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_loops_conditionals_and_gathers_inside_a_layer():
+    """fori_loop's body reads the layer's input, cond takes a graph predicate, slice and
+    take_along_axis take a dynamic batch: all graph ops, run per batch."""
+    class Layer(keras.layers.Layer):
+        def call(self, x):
+            total = ops.fori_loop(0, 3, lambda i, v: v + x, ops.zeros_like(x))
+            signed = ops.cond(ops.sum(x) > 0, lambda: total, lambda: -total)
+            ordered = ops.take_along_axis(signed, ops.argsort(signed, axis=-1), axis=-1)
+            return ops.slice(ordered, (0, 0), (ops.shape(x)[0], 1))
+
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, Layer()(inputs))
+    pos = np.array([[2.0, 1.0], [3.0, 4.0]], np.float32)
+    np.testing.assert_allclose(model.predict(pos, verbose=0), [[3.0], [9.0]])
+    np.testing.assert_allclose(model.predict(-pos[:1], verbose=0), [[3.0]])

@@ -46,6 +46,19 @@ def _op(fn):
     return _dispatch(fn, _tracing)
 
 
+def _building_graph():
+    """Whether graph code is being built: a layer's call in a Keras graph, or a traced
+    function."""
+    graph = get_default_graph()
+    return _tracing() or (not graph._eager and _backend.is_keras_graph(graph))
+
+
+def _graph_op(fn):
+    """`_op` for ops that must be graph ops in graph code even on concrete arguments: random
+    draws, and loops whose functions may read the layer's tensors."""
+    return _dispatch(fn, _building_graph)
+
+
 def _dispatch(fn, in_graph_code):
     """`fn` building graph ops while `in_graph_code()` (a traced function or eager Keras:
     variables read at run time) or on graph arguments; computed at once (eager) on concrete
@@ -183,6 +196,51 @@ def _unary(core, floats=False):
     def op(x):
         return core(_float(x) if floats else _t(x))
     return op
+
+
+def cond(pred, true_fn, false_fn):
+    """`true_fn()` if `pred` else `false_fn()`; a graph conditional on a graph `pred`."""
+    if isinstance(pred, (bool, np.bool_)):
+        return true_fn() if pred else false_fn()
+    return _cond(pred, true_fn, false_fn)
+
+
+@_graph_op
+def _cond(pred, true_fn, false_fn):
+    return _tf.cond(_tf.cast(_t(pred), _dt.bool_), true_fn, false_fn)
+
+
+@_graph_op
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """`loop_vars = body(*loop_vars)` while `cond(*loop_vars)` (a single value is passed as
+    is); returns the final loop_vars in their structure."""
+    is_tuple = isinstance(loop_vars, (tuple, list))
+    values = [_t(v) for v in loop_vars] if is_tuple else [_t(loop_vars)]
+
+    def step(*v):
+        out = body(*v)
+        return list(out) if is_tuple else [out]
+    out = _tf.while_loop(lambda *v: cond(*v), step, values,
+                         maximum_iterations=maximum_iterations, return_same_structure=True)
+    return type(loop_vars)(out) if is_tuple else out[0]
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """`init_val = body_fun(i, init_val)` for i in range(lower, upper)."""
+    is_tuple = isinstance(init_val, (tuple, list))
+    carry = list(init_val) if is_tuple else [init_val]
+
+    def body(i, *v):
+        out = body_fun(i, type(init_val)(v) if is_tuple else v[0])
+        return (i + 1, *(out if is_tuple else [out]))
+    out = while_loop(lambda i, *v: i < upper, body, [lower, *carry])
+    return type(init_val)(out[1:]) if is_tuple else out[1]
+
+
+@_op
+def slice(inputs, start_indices, shape):
+    """The block of `inputs` of size `shape` starting at `start_indices`."""
+    return _tf.slice(_t(inputs), _int_list(start_indices), _int_list(shape))
 
 
 @_op

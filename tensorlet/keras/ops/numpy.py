@@ -626,6 +626,40 @@ def average(x, axis=None, weights=None):
 
 
 @_op
+def take_along_axis(x, indices, axis=None):
+    """The entries of x at `indices` along `axis` (NumPy's take_along_axis: x and indices of
+    one rank, broadcast against each other off the axis; negative indices count from the
+    end; axis None takes from the flattened x)."""
+    x, idx = _t(x), _t(indices)
+    if axis is None:
+        x, idx, axis = _tf.reshape(x, [-1]), _tf.reshape(idx, [-1]), 0
+    nd = x.shape.ndims
+    if idx.shape.ndims != nd:
+        raise ValueError(f"take_along_axis: `indices` must have the rank of `x` ({nd}), got "
+                         f"shape {idx.shape}")
+    axis %= nd
+    idx = _tf.cast(idx, _dt.int64)
+    n = _tf.cast(_tf.shape(x)[axis], _dt.int64)
+    idx = _tf.where(idx < 0, idx + n, idx)
+    xd, idd = x.shape.as_list(), idx.shape.as_list()
+    dyn_x, dyn_i = _tf.shape(x), _tf.shape(idx)
+    common = [dyn_x[d] if xd[d] is None or (xd[d] != 1 and idd[d] is not None) and
+              xd[d] >= (idd[d] or 0) else dyn_i[d] for d in range(nd)]
+    x = _tf.broadcast_to(x, _tf.stack([dyn_x[d] if d == axis else common[d]
+                                       for d in range(nd)]))
+    idx = _tf.broadcast_to(idx, _tf.stack([dyn_i[d] if d == axis else common[d]
+                                           for d in range(nd)]))
+    perm = [d for d in range(nd) if d != axis] + [axis]
+    xt, it = _tf.transpose(x, perm), _tf.transpose(idx, perm)
+    flat_x = _tf.reshape(xt, _tf.stack([-1, _tf.shape(xt)[-1]]))
+    flat_i = _tf.reshape(it, _tf.stack([-1, _tf.shape(it)[-1]]))
+    rows = _tf.cast(_tf.range(_tf.shape(flat_i)[0]), _dt.int64)[:, None] + \
+        _tf.zeros_like(flat_i)
+    taken = _tf.gather_nd(flat_x, _tf.stack([rows, flat_i], axis=-1))
+    return _tf.transpose(_tf.reshape(taken, _tf.shape(it)), list(np.argsort(perm)))
+
+
+@_op
 def flip(x, axis=None):
     x = _t(x)
     axes = list(range(x.shape.ndims)) if axis is None else _axes(axis, x.shape.ndims)
