@@ -8,6 +8,7 @@ in a Keras graph are initialised automatically before the next `run`. A layer ca
 tensor of another graph (a TF 1.x program doing `Dense(10)(placeholder)`) builds in that graph
 instead; that program's own session must then initialise the variables, as in TF 1.x.
 """
+import contextlib
 import functools
 import gc
 import random as _random
@@ -185,6 +186,28 @@ def unique_object_name(prefix):
 
 def is_keras_graph(graph):
     return _state_of(graph) is not None
+
+
+_LAYER_CALLS = [0]  # depth of the layer calls (and traced forward passes) running now
+
+
+@contextlib.contextmanager
+def layer_call_scope(active=True):
+    """Marks a layer's `call` (or a model's traced forward pass): graph code, where
+    keras.random draws and keras.ops loops build graph ops even on concrete arguments.
+    `active=False` marks code that runs as the top of a program would: a layer's `build`,
+    which Keras 3 runs eagerly (a draw there is a fixed value)."""
+    saved = _LAYER_CALLS[0]
+    _LAYER_CALLS[0] = saved + 1 if active else 0
+    try:
+        yield
+    finally:
+        _LAYER_CALLS[0] = saved
+
+
+def in_layer_call():
+    """Whether a layer's call (or a traced forward pass) is running."""
+    return _LAYER_CALLS[0] > 0
 
 
 def at_top_of_program(graph):

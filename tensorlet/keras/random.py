@@ -44,7 +44,7 @@ class SeedGenerator:
     def next(self, ordered=True):
         """The op seed of the next draw (an int in [0, 2**31 - 1))."""
         self._draws += 1
-        state = np.random.SeedSequence([self._seed, self._draws]).generate_state(1)
+        state = np.random.SeedSequence([self._seed % 2**64, self._draws]).generate_state(1)
         return int(state[0]) % (2**31 - 1)
 
     def get_config(self):
@@ -84,6 +84,14 @@ def _shaped(draw, shape):
     return out
 
 
+def _int_dtype(dtype, what):
+    dt = _dt.as_dtype(dtype)
+    if not dt.is_integer:
+        raise ValueError(f"`keras.random.{what}` requires an integer `dtype`. "
+                         f"Received: dtype={dt.name}")
+    return dt
+
+
 def _float_dtype(dtype, what):
     dt = _dt.as_dtype(dtype or _backend.floatx())
     if not dt.is_floating:
@@ -118,12 +126,9 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
 @_graph_op
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Integers drawn uniformly from [minval, maxval)."""
-    dt = _dt.as_dtype(dtype)
-    if dt not in (_dt.int32, _dt.int64):
-        raise ValueError(f"`keras.random.randint` requires an integer `dtype` (int32 or "
-                         f"int64). Received: dtype={dt.name}")
-    return _shaped(lambda s: _tf.random_uniform(s, minval, maxval, dt, seed=_op_seed(seed)),
-                   shape)
+    dt = _int_dtype(dtype, "randint")
+    return _tf.cast(_shaped(lambda s: _tf.random_uniform(s, minval, maxval, _dt.int64,
+                                                         seed=_op_seed(seed)), shape), dt)
 
 
 @_graph_op
@@ -133,7 +138,9 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     if logits.shape.ndims is not None and logits.shape.ndims != 2:
         raise ValueError(f"`logits` should be a 2-D tensor of shape (batch_size, num_classes)."
                          f" Received: logits.shape={logits.shape}")
-    return _tf.random.categorical(logits, num_samples, dtype=dtype, seed=_op_seed(seed))
+    dt = _int_dtype(dtype, "categorical")
+    return _tf.cast(_tf.random.categorical(logits, num_samples, dtype=_dt.int64,
+                                           seed=_op_seed(seed)), dt)
 
 
 @_graph_op
@@ -146,8 +153,16 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     x = _tf.convert_to_tensor(inputs)
     if not x.dtype.is_floating:
         x = _tf.cast(x, _backend.floatx())
-    shape = _tf.shape(x) if noise_shape is None else noise_shape
-    draw = _tf.random_uniform(shape, dtype=x.dtype, seed=_op_seed(seed))
+    if noise_shape is None:
+        shape = _tf.shape(x)
+    else:  # None entries take x's dimension (Keras 3), tensors (ops.shape) stay
+        dims = x.shape.as_list() if x.shape.ndims is not None else None
+        if dims is None or len(dims) != len(noise_shape):
+            raise ValueError(f"`noise_shape` must have the rank of `inputs` ({x.shape}), got "
+                             f"{noise_shape!r}")
+        shape = [d if d is not None else (dims[i] if dims[i] is not None else _tf.shape(x)[i])
+                 for i, d in enumerate(noise_shape)]
+    draw = _shaped(lambda s: _tf.random_uniform(s, dtype=x.dtype, seed=_op_seed(seed)), shape)
     keep = _tf.cast(_tf.greater_equal(draw, rate), x.dtype)
     return x * (keep * np.asarray(1.0 / (1.0 - rate), x.dtype.np))
 
@@ -174,17 +189,23 @@ def shuffle(x, axis=0, seed=None):
 
 @_graph_op
 def gamma(shape, alpha, dtype=None, seed=None):
-    """Samples of Gamma(alpha, 1) of shape `shape` (alpha a scalar)."""
+    """Samples of Gamma(alpha, 1) of shape `shape` (alpha broadcast to it)."""
     dt = _float_dtype(dtype, "gamma")
-    return _shaped(lambda s: _tf.random_gamma(s, alpha, dtype=dt, seed=_op_seed(seed)), shape)
+    return _shaped(lambda s: _gamma(s, alpha, dt, _op_seed(seed)), shape)
+
+
+def _gamma(shape, alpha, dtype, op_seed):
+    """Gamma(alpha, 1) draws of exactly `shape`, alpha broadcast to it."""
+    alpha = _tf.broadcast_to(_tf.cast(_tf.convert_to_tensor(alpha), dtype), shape)
+    return _tf.random_gamma([], alpha, dtype=dtype, seed=op_seed)
 
 
 @_graph_op
 def beta(shape, alpha, beta, dtype=None, seed=None):
     """Samples of Beta(alpha, beta): X / (X + Y) with X ~ Gamma(alpha), Y ~ Gamma(beta)."""
     dt = _float_dtype(dtype, "beta")
-    alpha_t = _tf.broadcast_to(_tf.cast(_tf.convert_to_tensor(alpha), dt), shape)
-    beta_t = _tf.broadcast_to(_tf.cast(_tf.convert_to_tensor(beta), dt), shape)
-    x = _tf.random_gamma([], alpha_t, dtype=dt, seed=_op_seed(seed, 0))
-    y = _tf.random_gamma([], beta_t, dtype=dt, seed=_op_seed(seed, 1))
-    return x / (x + y)
+
+    def draw(s):
+        x, y = _gamma(s, alpha, dt, _op_seed(seed, 0)), _gamma(s, beta, dt, _op_seed(seed, 1))
+        return x / (x + y)
+    return _shaped(draw, shape)

@@ -106,13 +106,17 @@ class StatelessSeed(tuple):
 
 
 def stateless_seed(seed):
-    """`seed` (a shape-[2] list, tuple or array of ints) as a StatelessSeed; a clear error for
-    anything else (a graph tensor too: the seed must be known when the op is built)."""
+    """`seed` (a shape-[2] list, tuple, array or constant tensor of ints) as a StatelessSeed; a
+    clear error for anything else (a seed known only at run time too)."""
     if isinstance(seed, StatelessSeed):
         return seed
     if isinstance(seed, Tensor) and not getattr(seed, "_eager", False):
-        raise TypeError(f"seed must be a pair of Python or NumPy ints known when the op is "
-                        f"built, got the tensor {getattr(seed, 'name', seed)!r}")
+        value = seed.constant_value()
+        if value is None:
+            raise TypeError(f"seed must be known when the op is built (ints, or a constant "
+                            f"tensor); got the tensor {seed.name!r}, whose value is only known "
+                            "at run time (a fed or computed seed, or a tf.function argument)")
+        seed = value
     arr = np.asarray(seed)
     if arr.shape != (2,) or arr.dtype.kind not in "iu":
         raise ValueError(f"seed must have shape [2] and an integer dtype, got shape "
@@ -156,8 +160,19 @@ def _truncated(gen, dims, dt):
 declare("RandomStandardNormal", _shaped_spec,
         _draw(lambda gen, dims, dt: gen.standard_normal(dims, dtype=dt)), stateful=True)
 declare("TruncatedNormal", _shaped_spec, _draw(_truncated), stateful=True)
-declare("RandomUniform", _shaped_spec,
-        _draw(lambda gen, dims, dt: gen.random(dims, dtype=dt)), stateful=True)
+_draw_uniform = _draw(lambda gen, dims, dt: gen.random(dims, dtype=dt))
+
+
+def _uniform_kernel(ctx, attrs, shape):
+    """Uniform draws in [0, 1); float16 ones are drawn in float32, and the few that round up
+    to 1 become the largest float16 below 1."""
+    out = _draw_uniform(ctx, attrs, shape)
+    if out.dtype == np.float16:
+        np.minimum(out, np.nextafter(np.float16(1), np.float16(0)), out=out)
+    return out
+
+
+declare("RandomUniform", _shaped_spec, _uniform_kernel, stateful=True)
 
 
 def _uniform_int_spec(inputs, attrs):
@@ -347,24 +362,36 @@ def random_gamma(shape, alpha, beta=None, dtype=_dt.float32, seed=None, name=Non
 
 
 # -- Stateless draws (TF 2's tf.random.stateless_*) ------------------------------------------
+# `alg` (TF's choice of counter-based generator) is accepted and checked; a NumPy generator
+# seeded with the pair draws here, so the numbers are tensorlet's own, not TF's.
+
+_ALGS = ("auto_select", "philox", "threefry")
 
 
-def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
+def _stateless(seed, alg):
+    if isinstance(alg, str) and alg.lower() in _ALGS or alg in (1, 2, 3):
+        return stateless_seed(seed)
+    raise ValueError(f"alg must be one of {list(_ALGS)}, got {alg!r}")
+
+
+def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None,
+                     alg="auto_select"):
     """`random_normal` whose numbers depend on `seed` (a pair of ints) only: the same at every
     run and in every session."""
-    return random_normal(shape, mean, stddev, dtype, stateless_seed(seed), name)
+    return random_normal(shape, mean, stddev, dtype, _stateless(seed, alg), name)
 
 
 def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32,
-                               name=None):
+                               name=None, alg="auto_select"):
     """`truncated_normal`, the same numbers at every run for one `seed` pair."""
-    return truncated_normal(shape, mean, stddev, dtype, stateless_seed(seed), name)
+    return truncated_normal(shape, mean, stddev, dtype, _stateless(seed, alg), name)
 
 
-def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, name=None):
+def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, name=None,
+                      alg="auto_select"):
     """`random_uniform` (floats, or ints with `maxval`), the same numbers at every run for one
     `seed` pair."""
-    return random_uniform(shape, minval, maxval, dtype, stateless_seed(seed), name)
+    return random_uniform(shape, minval, maxval, dtype, _stateless(seed, alg), name)
 
 
 def stateless_categorical(logits, num_samples, seed, dtype=_dt.int64, name=None):
@@ -373,14 +400,14 @@ def stateless_categorical(logits, num_samples, seed, dtype=_dt.int64, name=None)
 
 
 def stateless_gamma(shape, seed, alpha, beta=None, dtype=_dt.float32, name=None):
-    """`random_gamma`, the same numbers at every run for one `seed` pair."""
-    return random_gamma(shape, alpha, beta, dtype, stateless_seed(seed), name)
-
-
-def stateless_shuffle(value, seed, name=None):
-    """`random_shuffle`, the same permutation at every run for one `seed` pair
-    (`tf.random.experimental.stateless_shuffle`)."""
-    return random_shuffle(value, stateless_seed(seed), name)
+    """Gamma(alpha, rate=beta) samples of exactly `shape` (alpha and beta broadcast to it, as
+    TF 2 asks of them), the same numbers at every run for one `seed` pair."""
+    dt = _float_dtype(dtype, "stateless_gamma")
+    from .array import broadcast_to
+    shape_t = _shape_input(shape)
+    alpha = broadcast_to(as_tensor(alpha, dt), shape_t)
+    beta = None if beta is None else broadcast_to(as_tensor(beta, dt), shape_t)
+    return random_gamma([], alpha, beta, dt, stateless_seed(seed), name)
 
 
 # -- Orthogonal matrices (the orthogonal initializer) -----------------------------------------

@@ -180,3 +180,56 @@ def test_traced_function_draws_anew_at_every_call():
         g = R.SeedGenerator(3)
         f = tf.function(lambda: keras.random.uniform((5,), seed=g))
         assert not np.array_equal(f().numpy(), f().numpy())
+
+
+# -- review findings ------------------------------------------------------------------------------
+
+
+def test_shapes_dtypes_and_seeds_keras_accepts():
+    alpha = np.array([1.0, 2.0, 3.0], np.float32)
+    assert _np(R.gamma((4, 3), alpha, seed=1)).shape == (4, 3)  # alpha broadcast to shape
+    inputs = keras.Input((3,))
+    assert layers.Lambda(lambda x: R.gamma(ops.shape(x), alpha))(inputs).shape.as_list() == \
+        [None, 3]
+    rows = _np(R.dropout(np.ones((40, 3), np.float32), 0.5, noise_shape=(None, 1), seed=2))
+    assert all(len(set(r)) == 1 for r in rows)  # None takes the input's dimension
+    dropped = layers.Lambda(lambda x: R.dropout(x, 0.5, noise_shape=(ops.shape(x)[0], 1)))
+    assert dropped(inputs).shape.as_list() == [None, 3]
+    assert _np(R.randint((3,), 0, 5, dtype="uint8", seed=1)).dtype == np.uint8
+    assert _np(R.categorical([[0.0, 1.0]], 2, dtype="int16", seed=1)).dtype == np.int16
+    g, same = R.SeedGenerator(-3), R.SeedGenerator(-3)
+    np.testing.assert_array_equal(_np(R.normal((2,), seed=g)), _np(R.normal((2,), seed=same)))
+
+
+def test_a_draw_in_build_is_a_fixed_value_and_one_in_call_is_drawn_at_every_run():
+    class Projection(layers.Layer):
+        def build(self, shape):
+            self.proj = R.normal((shape[-1], 2))  # Keras 3 builds eagerly: a fixed value
+
+        def call(self, x):
+            return ops.matmul(x, self.proj)
+
+    model = keras.Sequential([keras.Input((3,)), Projection()])
+    x = np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+
+    class Noisy(keras.Model):  # a draw in a subclassed model's own call
+        def __init__(self):
+            super().__init__()
+            self.dense, self.seeds = layers.Dense(2), R.SeedGenerator(1)
+
+        def call(self, x):
+            return self.dense(x) + R.normal(ops.shape(x), seed=self.seeds)[:, :2]
+
+    noisy = Noisy()
+    noisy(x)
+    assert not np.array_equal(noisy.predict(x, verbose=0), noisy.predict(x, verbose=0))
+
+
+def test_a_keras_layer_in_a_graph_of_ones_own_draws_at_every_run():
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.float32, [None, 3])
+        y = layers.Lambda(lambda t: t + R.normal((3,)))(p)
+        with tf.Session() as sess:
+            feed = {p: np.zeros((1, 3), np.float32)}
+            assert not np.array_equal(sess.run(y, feed), sess.run(y, feed))

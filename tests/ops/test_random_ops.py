@@ -226,6 +226,7 @@ def test_run_time_errors_name_the_problem():
     lambda seed: tf.random.stateless_uniform([500], seed, minval=2, maxval=9, dtype=tf.int64),
     lambda seed: tf.random.stateless_categorical([[0.0, 1.0, -np.inf]], 50, seed),
     lambda seed: tf.random.stateless_gamma([500], seed, alpha=2.0),
+    lambda seed: tf.random.stateless_normal([5], seed, alg="philox"),
 ])
 def test_stateless_draws_repeat_at_every_run_and_depend_on_the_seed(draw):
     with tf.Graph().as_default():
@@ -265,3 +266,22 @@ def test_stateless_seed_must_be_a_pair_of_ints_known_when_built():
         seed = tf.placeholder(tf.int64, [2])
         with pytest.raises(TypeError, match="known when the op is built"):
             tf.random.stateless_uniform([2], seed)
+        with pytest.raises(ValueError, match="alg"):
+            tf.random.stateless_normal([2], [1, 2], alg="mt19937")
+        a = tf.random.stateless_normal([3], tf.constant([1, 2]))  # a constant tensor is known
+        b = tf.random.stateless_normal([3], [1, 2])
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(*sess.run([a, b]))
+
+
+def test_stateless_gamma_has_exactly_the_given_shape():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        g = sess.run(tf.random.stateless_gamma([4000, 2], [1, 2], alpha=[0.5, 4.0]))
+    assert g.shape == (4000, 2)
+    np.testing.assert_allclose(g.mean(axis=0), [0.5, 4.0], rtol=0.08)
+
+
+def test_float16_uniform_draws_stay_below_one():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        u = sess.run(tf.random_uniform([200_000], dtype=tf.float16, seed=3))
+    assert u.dtype == np.float16 and u.max() < 1 and u.min() >= 0

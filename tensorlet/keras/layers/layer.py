@@ -301,7 +301,8 @@ class Layer:
         flat_first = [t for t in tree.flatten(first) if isinstance(t, Tensor)]
         assert_input_compatibility(self.input_spec, flat_first, self.name)
         if not self.built:
-            self._build_from(graph, first)
+            with backend.layer_call_scope(active=False):
+                self._build_from(graph, first)
             assert_input_compatibility(self.input_spec, flat_first, self.name)
         elif self.weights and not same_state(self._graph, graph):
             raise ValueError(
@@ -318,7 +319,7 @@ class Layer:
             elif self._call_has_mask:
                 kwargs["mask"] = previous_mask
         with _node.call_context(training) as ctx, graph.as_default(), \
-                graph.name_scope(self.name + "/"):
+                graph.name_scope(self.name + "/"), backend.layer_call_scope():
             if self._call_has_training and ctx.training is not None:
                 kwargs["training"] = ctx.training
             self._call_losses = []

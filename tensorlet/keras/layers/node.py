@@ -9,7 +9,7 @@ forward pass; only top-level calls (outside any context) are recorded as nodes.
 import contextlib
 import weakref
 
-from tensorlet.keras import tree
+from tensorlet.keras import backend, tree
 
 # Tensor -> (layer, node, index in node outputs) and Tensor -> mask. A graph tensor's entries
 # live in a table on its graph, so dropping the graph frees them; a module-level
@@ -130,7 +130,8 @@ def trace(training, losses):
     is fixed and every `add_loss` tensor is collected in `losses`."""
     _stack.append(CallContext(training, losses))
     try:
-        yield
+        with backend.layer_call_scope():
+            yield
     finally:
         _stack.pop()
 

@@ -47,10 +47,9 @@ def _op(fn):
 
 
 def _building_graph():
-    """Whether graph code is being built: a layer's call in a Keras graph, or a traced
+    """Whether graph code is being built: a layer's call (not its build), or a traced
     function."""
-    graph = get_default_graph()
-    return _tracing() or (not graph._eager and _backend.is_keras_graph(graph))
+    return _tracing() or _backend.in_layer_call()
 
 
 def _graph_op(fn):
