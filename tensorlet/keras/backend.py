@@ -198,16 +198,21 @@ def layer_call_scope(active=True):
     `active=False` marks code that runs as the top of a program would: a layer's `build`,
     which Keras 3 runs eagerly (a draw there is a fixed value)."""
     saved = _LAYER_CALLS[0]
-    _LAYER_CALLS[0] = saved + 1 if active else 0
+    _LAYER_CALLS[0] = max(saved, 0) + 1 if active else -1
     try:
         yield
     finally:
         _LAYER_CALLS[0] = saved
 
 
-def in_layer_call():
-    """Whether a layer's call (or a traced forward pass) is running."""
-    return _LAYER_CALLS[0] > 0
+def building_graph_code():
+    """Whether Keras code running now builds graph code: a layer's call or traced forward
+    pass, or (not in a layer's build) any code with a Keras graph as the default graph, such
+    as a loss or metric being built for a compiled step."""
+    if _LAYER_CALLS[0]:
+        return _LAYER_CALLS[0] > 0
+    graph = get_default_graph()
+    return not graph._eager and is_keras_graph(graph)
 
 
 def at_top_of_program(graph):

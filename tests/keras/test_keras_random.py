@@ -233,3 +233,13 @@ def test_a_keras_layer_in_a_graph_of_ones_own_draws_at_every_run():
         with tf.Session() as sess:
             feed = {p: np.zeros((1, 3), np.float32)}
             assert not np.array_equal(sess.run(y, feed), sess.run(y, feed))
+
+
+def test_a_draw_in_a_custom_loss_is_drawn_at_every_step():
+    def noisy_mse(y, p):
+        return ops.mean(ops.square(y - p + R.normal((1,))))
+
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    model.compile("sgd", noisy_mse)
+    x, y = np.zeros((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    assert model.evaluate(x, y, verbose=0) != model.evaluate(x, y, verbose=0)

@@ -47,9 +47,9 @@ def _op(fn):
 
 
 def _building_graph():
-    """Whether graph code is being built: a layer's call (not its build), or a traced
-    function."""
-    return _tracing() or _backend.in_layer_call()
+    """Whether graph code is being built: a layer's call (not its build), a loss or metric in
+    a Keras graph, or a traced function."""
+    return _tracing() or _backend.building_graph_code()
 
 
 def _graph_op(fn):
