@@ -4,6 +4,7 @@ from tensorlet.ops.random import (
     multinomial,
     set_random_seed,
     set_seed,
+    stateless_binomial,
     stateless_categorical,
     stateless_gamma,
     stateless_normal,
@@ -17,5 +18,6 @@ from tensorlet.ops.random import random_shuffle as shuffle
 from tensorlet.ops.random import random_uniform as uniform
 
 __all__ = ["categorical", "gamma", "multinomial", "normal", "set_random_seed", "set_seed",
-           "shuffle", "stateless_categorical", "stateless_gamma", "stateless_normal",
+           "shuffle", "stateless_binomial", "stateless_categorical",
+           "stateless_gamma", "stateless_normal",
            "stateless_truncated_normal", "stateless_uniform", "truncated_normal", "uniform"]

@@ -15,10 +15,10 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import TensorLike
 from tensorlet.keras import backend as _backend
 from tensorlet.keras.ops.core import _graph_op
-from tensorlet.ops.random import StatelessSeed
+from tensorlet.ops.random import StatelessSeed, random_binomial
 
-__all__ = ["SeedGenerator", "beta", "categorical", "dropout", "gamma", "normal", "randint",
-           "shuffle", "truncated_normal", "uniform"]
+__all__ = ["SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal",
+           "randint", "shuffle", "truncated_normal", "uniform"]
 
 
 def _check_int_seed(seed, what="seed"):
@@ -147,7 +147,8 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
 def dropout(inputs, rate, noise_shape=None, seed=None):
     """`inputs` with a fraction `rate` of entries (drawn per `noise_shape`, broadcast) set to 0
     and the others scaled by 1 / (1 - rate)."""
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
+    if not isinstance(rate, TensorLike) and (
+            isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1):
         raise ValueError(f"Invalid value received for argument `rate`. Expected a float "
                          f"value between 0 and 1 (1 excluded). Received: rate={rate!r}")
     x = _tf.convert_to_tensor(inputs)
@@ -163,6 +164,9 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         shape = [d if d is not None else (dims[i] if dims[i] is not None else _tf.shape(x)[i])
                  for i, d in enumerate(noise_shape)]
     draw = _shaped(lambda s: _tf.random_uniform(s, dtype=x.dtype, seed=_op_seed(seed)), shape)
+    if isinstance(rate, TensorLike):  # a scalar tensor: checked by its use, scaled as it runs
+        rate = _tf.cast(rate, x.dtype)
+        return x * (_tf.cast(_tf.greater_equal(draw, rate), x.dtype) / (1.0 - rate))
     keep = _tf.cast(_tf.greater_equal(draw, rate), x.dtype)
     return x * (keep * np.asarray(1.0 / (1.0 - rate), x.dtype.np))
 
@@ -198,6 +202,15 @@ def _gamma(shape, alpha, dtype, op_seed):
     """Gamma(alpha, 1) draws of exactly `shape`, alpha broadcast to it."""
     alpha = _tf.broadcast_to(_tf.cast(_tf.convert_to_tensor(alpha), dtype), shape)
     return _tf.random_gamma([], alpha, dtype=dtype, seed=op_seed)
+
+
+@_graph_op
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """The number of successes in `counts` trials of success probability `probabilities`
+    (both broadcast to `shape`), as floats of `dtype`."""
+    dt = _float_dtype(dtype, "binomial")
+    return _shaped(lambda s: _tf.cast(random_binomial(s, counts, probabilities, _dt.int64,
+                                                      seed=_op_seed(seed)), dt), shape)
 
 
 @_graph_op

@@ -361,6 +361,42 @@ def random_gamma(shape, alpha, beta=None, dtype=_dt.float32, seed=None, name=Non
         return truediv(rnd, beta, name=scope)
 
 
+# -- Binomial ---------------------------------------------------------------------------------
+
+
+def _binomial_spec(inputs, attrs):
+    shape, counts, probs = inputs
+    for t, what in ((counts, "counts"), (probs, "probs")):
+        if not (t.dtype.is_floating or t.dtype.is_integer):
+            raise ValueError(f"{what} must be numeric, got {t.dtype.name}")
+    return [(_static_shape(shape), attrs["dtype"])]
+
+
+def _binomial_kernel(ctx, attrs, shape, counts, probs):
+    dims = _dims(shape)
+    try:
+        n = np.broadcast_to(counts, dims)
+        p = np.broadcast_to(probs, dims).astype(np.float64)
+    except ValueError:
+        raise InvalidArgumentError(f"counts {list(np.shape(counts))} and probs "
+                                   f"{list(np.shape(probs))} must broadcast to the shape "
+                                   f"{list(dims)}") from None
+    if not (np.all(n >= 0) and np.all((p >= 0) & (p <= 1))):
+        raise InvalidArgumentError("binomial: counts must be >= 0 and probs in [0, 1]")
+    draws = ctx.rng_for(attrs).binomial(n.astype(np.int64), p)
+    return draws.astype(attrs["dtype"].np)
+
+
+declare("RandomBinomial", _binomial_spec, _binomial_kernel, stateful=True)
+
+
+def random_binomial(shape, counts, probs, dtype=_dt.int32, seed=None, name=None):
+    """Binomial(counts, probs) draws of exactly `shape` (counts and probs broadcast to it)."""
+    dt = _dt.as_dtype(dtype)
+    return apply("RandomBinomial", [_shape_input(shape), as_tensor(counts), as_tensor(probs)],
+                 _seed_attrs(seed, dtype=dt), name=name)
+
+
 # -- Stateless draws (TF 2's tf.random.stateless_*) ------------------------------------------
 # `alg` (TF's choice of counter-based generator) is accepted and checked; a NumPy generator
 # seeded with the pair draws here, so the numbers are tensorlet's own, not TF's.
@@ -397,6 +433,11 @@ def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, nam
 def stateless_categorical(logits, num_samples, seed, dtype=_dt.int64, name=None):
     """`categorical`, the same class indices at every run for one `seed` pair."""
     return multinomial(logits, num_samples, stateless_seed(seed), name, dtype)
+
+
+def stateless_binomial(shape, seed, counts, probs, output_dtype=_dt.int32, name=None):
+    """Binomial(counts, probs) draws of `shape`, the same at every run for one `seed` pair."""
+    return random_binomial(shape, counts, probs, output_dtype, stateless_seed(seed), name)
 
 
 def stateless_gamma(shape, seed, alpha, beta=None, dtype=_dt.float32, name=None):

@@ -28,6 +28,7 @@ def _np(x):
     lambda seed: R.dropout(np.ones(20, np.float32), 0.5, seed=seed),
     lambda seed: R.gamma((4,), 2.0, seed=seed),
     lambda seed: R.beta((4,), 2.0, 3.0, seed=seed),
+    lambda seed: R.binomial((8,), 100, 0.5, seed=seed),
 ])
 def test_seed_semantics(draw):
     g, same = R.SeedGenerator(7), R.SeedGenerator(7)
@@ -98,6 +99,18 @@ def test_dropout_zeroes_a_fraction_and_scales_the_rest():
     cols = _np(R.dropout(x, 0.5, noise_shape=(1, 50), seed=1))  # whole columns
     assert all(len(np.unique(cols[:, j])) == 1 for j in range(50))
     np.testing.assert_array_equal(_np(R.dropout(x, 0.0, seed=1)), x)
+
+
+def test_binomial_moments_and_a_tensor_rate_for_dropout():
+    b = _np(R.binomial((40000,), np.array([10.0, 20.0] * 20000).reshape(-1)[:40000], 0.3,
+                       seed=1))
+    assert b.dtype == np.float32 and set(np.unique(b)) <= set(range(21))
+    assert abs(b[0::2].mean() - 3.0) < 0.05 and abs(b[1::2].mean() - 6.0) < 0.08
+    assert abs(b[0::2].var() - 2.1) < 0.1
+    with tf.eager_mode():
+        y = R.dropout(np.ones(4000, np.float32), tf.constant(0.25), seed=1).numpy()
+    assert abs((y == 0).mean() - 0.25) < 0.03
+    np.testing.assert_allclose(y[y != 0], 1 / 0.75, rtol=1e-6)
 
 
 def test_gamma_and_beta_moments():

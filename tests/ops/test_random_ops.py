@@ -227,6 +227,7 @@ def test_run_time_errors_name_the_problem():
     lambda seed: tf.random.stateless_categorical([[0.0, 1.0, -np.inf]], 50, seed),
     lambda seed: tf.random.stateless_gamma([500], seed, alpha=2.0),
     lambda seed: tf.random.stateless_normal([5], seed, alg="philox"),
+    lambda seed: tf.random.stateless_binomial([2, 25], seed, counts=[[10.0], [5.0]], probs=0.5),
 ])
 def test_stateless_draws_repeat_at_every_run_and_depend_on_the_seed(draw):
     with tf.Graph().as_default():
@@ -279,6 +280,17 @@ def test_stateless_gamma_has_exactly_the_given_shape():
         g = sess.run(tf.random.stateless_gamma([4000, 2], [1, 2], alpha=[0.5, 4.0]))
     assert g.shape == (4000, 2)
     np.testing.assert_allclose(g.mean(axis=0), [0.5, 4.0], rtol=0.08)
+
+
+def test_binomial_moments_and_errors():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        b = sess.run(tf.random.stateless_binomial([20000], [1, 2], counts=10.0, probs=0.3,
+                                                  output_dtype=tf.int64))
+        assert b.dtype == np.int64 and abs(b.mean() - 3.0) < 0.05 and abs(b.var() - 2.1) < 0.1
+        with pytest.raises(InvalidArgumentError, match="probs in"):
+            sess.run(tf.random.stateless_binomial([3], [1, 2], counts=5.0, probs=1.5))
+        with pytest.raises(InvalidArgumentError, match="must broadcast"):
+            sess.run(tf.random.stateless_binomial([3], [1, 2], counts=[5.0, 6.0], probs=0.5))
 
 
 def test_float16_uniform_draws_stay_below_one():
