@@ -11,9 +11,11 @@ same order get the same seeds, so a rebuilt model starts from the same weights.
 import numpy as np
 
 from tensorlet import initializers as _tf1
+from tensorlet.eager.context import executing_eagerly
 from tensorlet.framework import dtypes as _dt
 from tensorlet.keras import _identifiers
 from tensorlet.ops import array as _array
+from tensorlet.ops.random import StatelessSeed
 
 _MODULE = "keras.initializers"
 compute_fans = _tf1.compute_fans
@@ -24,9 +26,32 @@ def _dtype(dtype):
 
 
 def _check_seed(seed):
+    """An int, None, or a keras.random.SeedGenerator (also from its config in a saved file)."""
+    from tensorlet.keras.random import SeedGenerator
+    if isinstance(seed, SeedGenerator):
+        return seed
+    if isinstance(seed, dict) and seed.get("class_name") == "SeedGenerator":
+        config = seed.get("config") or {}
+        return SeedGenerator(seed=config.get("seed"), name=config.get("name"))
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValueError(f"`seed` must be an integer or None, got seed={seed!r}")
+        raise ValueError(f"`seed` must be an integer, None or a keras.random.SeedGenerator, "
+                         f"got seed={seed!r}")
     return None if seed is None else int(seed)
+
+
+def _op_seed(seed):
+    """The op seed of one call: a SeedGenerator gives the next seed, so every call differs and
+    a generator with the same seed repeats them (eagerly a stateless draw of that seed)."""
+    if seed is None or isinstance(seed, int):
+        return seed
+    return StatelessSeed((seed.next(), 0)) if executing_eagerly() else seed.next()
+
+
+def _seed_config(seed):
+    if seed is None or isinstance(seed, int):
+        return seed
+    return {"module": "keras.random", "class_name": "SeedGenerator",
+            "config": seed.get_config(), "registered_name": None}
 
 
 class Initializer:
@@ -95,17 +120,19 @@ class RandomNormal(Initializer):
         self.mean, self.stddev, self.seed = mean, stddev, _check_seed(seed)
 
     def __call__(self, shape, dtype=None):
-        return _tf1.RandomNormal(self.mean, self.stddev, self.seed)(shape, _dtype(dtype))
+        init = _tf1.RandomNormal(self.mean, self.stddev, _op_seed(self.seed))
+        return init(shape, _dtype(dtype))
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        return {"mean": self.mean, "stddev": self.stddev, "seed": _seed_config(self.seed)}
 
 
 class TruncatedNormal(RandomNormal):
     """Normal values (mean 0, stddev 0.05) redrawn beyond two standard deviations."""
 
     def __call__(self, shape, dtype=None):
-        return _tf1.TruncatedNormal(self.mean, self.stddev, self.seed)(shape, _dtype(dtype))
+        init = _tf1.TruncatedNormal(self.mean, self.stddev, _op_seed(self.seed))
+        return init(shape, _dtype(dtype))
 
 
 class RandomUniform(Initializer):
@@ -115,10 +142,11 @@ class RandomUniform(Initializer):
         self.minval, self.maxval, self.seed = minval, maxval, _check_seed(seed)
 
     def __call__(self, shape, dtype=None):
-        return _tf1.RandomUniform(self.minval, self.maxval, self.seed)(shape, _dtype(dtype))
+        init = _tf1.RandomUniform(self.minval, self.maxval, _op_seed(self.seed))
+        return init(shape, _dtype(dtype))
 
     def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+        return {"minval": self.minval, "maxval": self.maxval, "seed": _seed_config(self.seed)}
 
 
 _DISTRIBUTIONS = ("uniform", "truncated_normal", "untruncated_normal")
@@ -142,12 +170,13 @@ class VarianceScaling(Initializer):
         self.seed = _check_seed(seed)
 
     def __call__(self, shape, dtype=None):
-        init = _tf1.VarianceScaling(self.scale, self.mode, self.distribution, self.seed)
+        init = _tf1.VarianceScaling(self.scale, self.mode, self.distribution,
+                                    _op_seed(self.seed))
         return init(_tf1.full_shape(shape), _dtype(dtype))
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed}
+                "seed": _seed_config(self.seed)}
 
 
 def _scaling(name, scale, mode, distribution, doc):
@@ -155,7 +184,7 @@ def _scaling(name, scale, mode, distribution, doc):
         VarianceScaling.__init__(self, scale, mode, distribution, seed)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": _seed_config(self.seed)}
 
     return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
                                            "__doc__": doc, "__module__": __name__})
@@ -181,10 +210,11 @@ class OrthogonalInitializer(Initializer):
         self.gain, self.seed = gain, _check_seed(seed)
 
     def __call__(self, shape, dtype=None):
-        return _tf1.Orthogonal(self.gain, self.seed)(_tf1.full_shape(shape), _dtype(dtype))
+        init = _tf1.Orthogonal(self.gain, _op_seed(self.seed))
+        return init(_tf1.full_shape(shape), _dtype(dtype))
 
     def get_config(self):
-        return {"gain": self.gain, "seed": self.seed}
+        return {"gain": self.gain, "seed": _seed_config(self.seed)}
 
 
 Orthogonal = OrthogonalInitializer

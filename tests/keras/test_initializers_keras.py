@@ -70,6 +70,27 @@ def test_seeded_initializers_repeat_across_calls_graphs_and_sessions():
     assert not np.array_equal(a, draw(initializers.GlorotUniform(seed=43), (4, 5)))
 
 
+@pytest.mark.parametrize("cls", [initializers.RandomNormal, initializers.TruncatedNormal,
+                                 initializers.RandomUniform, initializers.HeNormal,
+                                 initializers.Orthogonal])
+def test_a_seed_generator_gives_new_values_per_call_repeatable_from_its_seed(cls):
+    from tensorlet import keras
+    init = cls(seed=keras.random.SeedGenerator(7))
+    a, b = draw(init, (4, 4)), draw(init, (4, 4))
+    assert not np.array_equal(a, b)
+    again = cls(seed=keras.random.SeedGenerator(7))
+    np.testing.assert_array_equal(draw(again, (4, 4)), a)
+    with tf.eager_mode():  # eagerly too
+        first = cls(seed=keras.random.SeedGenerator(7))((4, 4)).numpy()
+        np.testing.assert_array_equal(cls(seed=keras.random.SeedGenerator(7))((4, 4)).numpy(),
+                                      first)
+    clone = initializers.deserialize(initializers.serialize(init))  # the config names it
+    assert clone.get_config()["seed"]["class_name"] == "SeedGenerator"
+    np.testing.assert_array_equal(draw(clone, (4, 4)), a)
+    with pytest.raises(ValueError, match="SeedGenerator"):
+        cls(seed="7")
+
+
 def test_unseeded_initializers_follow_the_graph_seed():
     def build():
         g = tf.Graph()
