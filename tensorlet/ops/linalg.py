@@ -1,5 +1,6 @@
 """Linear algebra: einsum (any number of operands, `...` broadcasting, repeated labels),
-tensordot, trace, matrix_transpose and norm. `tf.linalg` is this module."""
+tensordot, trace, matrix_transpose, norm, and square-matrix inverse, determinant, slogdet and
+solve over batches. `tf.linalg` is this module."""
 import functools
 import string
 
@@ -237,6 +238,130 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
 transpose = matrix_transpose  # tf.linalg.transpose swaps the last two dimensions
 
 
+# -- Square matrices: inverse, determinant, solve ------------------------------------------------
+
+
+def _square_spec(what, outputs):
+    """Shape rule of an op on a batch of square float matrices (..., n, n)."""
+    def spec(inputs, attrs):
+        a = inputs[0]
+        if not a.dtype.is_floating or a.dtype is _dt.float16:
+            raise TypeError(f"{what} needs float32 or float64 matrices, got {a.dtype.name}")
+        dims = a.shape.dims
+        if dims is not None and (len(dims) < 2 or None not in dims[-2:] and
+                                 dims[-1] != dims[-2]):
+            raise ValueError(f"{what} needs square matrices (..., n, n), got shape {a.shape}")
+        return outputs(a)
+    return spec
+
+
+def _linalg_call(what, fn, *arrays):
+    """fn(*arrays), a singular matrix reported as an InvalidArgumentError naming `what`."""
+    try:
+        return fn(*arrays)
+    except np.linalg.LinAlgError as e:
+        raise InvalidArgumentError(f"{what}: the input is not invertible ({e})") from None
+
+
+def _well_conditioned(*shape):
+    return _any(*shape) + 3 * np.eye(shape[-1])
+
+
+def _inverse_grad(op, g, needed):
+    y = matrix_transpose(op.outputs[0])
+    return [-(y @ g[0] @ y)]
+
+
+declare("MatrixInverse", _square_spec("matrix_inverse", lambda a: [(a.shape, a.dtype)]),
+        lambda attrs, a: _linalg_call("matrix_inverse", np.linalg.inv, a), grad=_inverse_grad,
+        samples=lambda: [([_well_conditioned(3, 3)], {}), ([_well_conditioned(2, 3, 3)], {})])
+
+
+def matrix_inverse(input, adjoint=False, name=None):  # noqa: A002  (TF's argument name)
+    """The inverse of each square matrix in the last two dimensions (of its transpose with
+    `adjoint`); a singular matrix raises InvalidArgumentError when run."""
+    x = as_tensor(input)
+    return apply("MatrixInverse", [matrix_transpose(x) if adjoint else x], name=name)
+
+
+def _det_grad(op, g, needed):
+    scale = expand_dims(expand_dims(g[0] * op.outputs[0], -1), -1)
+    return [scale * matrix_transpose(matrix_inverse(op.inputs[0]))]
+
+
+declare("MatrixDeterminant",
+        _square_spec("matrix_determinant", lambda a: [(a.shape[:-2], a.dtype)]),
+        lambda attrs, a: np.asarray(np.linalg.det(a), a.dtype), grad=_det_grad,
+        samples=lambda: [([_well_conditioned(3, 3)], {}), ([_well_conditioned(2, 3, 3)], {})])
+
+
+def matrix_determinant(input, name=None):  # noqa: A002
+    """The determinant of each square matrix in the last two dimensions."""
+    return apply("MatrixDeterminant", [as_tensor(input)], name=name)
+
+
+def _slogdet_kernel(attrs, a):
+    sign, logdet = np.linalg.slogdet(a)
+    return np.asarray(sign, a.dtype), np.asarray(logdet, a.dtype)
+
+
+def _slogdet_grad(op, g, needed):
+    return [expand_dims(expand_dims(g[1], -1), -1) *
+            matrix_transpose(matrix_inverse(op.inputs[0]))]
+
+
+declare("LogMatrixDeterminant",
+        _square_spec("slogdet", lambda a: [(a.shape[:-2], a.dtype)] * 2), _slogdet_kernel,
+        grad=_slogdet_grad,
+        samples=lambda: [([_well_conditioned(3, 3)], {}), ([_well_conditioned(2, 3, 3)], {})])
+
+
+def slogdet(input, name=None):  # noqa: A002
+    """(sign, log |determinant|) of each square matrix: the log-determinant without
+    overflow."""
+    return tuple(apply("LogMatrixDeterminant", [as_tensor(input)], name=name))
+
+
+def logdet(matrix, name=None):
+    """log determinant of each Hermitian positive-definite matrix."""
+    return slogdet(matrix, name=name)[1]
+
+
+def _solve_spec(inputs, attrs):
+    a, b = inputs
+    _square_spec("matrix_solve", lambda t: None)([a], attrs)
+    if b.dtype is not a.dtype:
+        raise TypeError(f"matrix_solve: rhs is {b.dtype.name}, the matrix {a.dtype.name}")
+    if b.shape.ndims is not None and b.shape.ndims < 2:
+        raise ValueError(f"matrix_solve: rhs must be (..., n, k), got shape {b.shape}")
+    if a.shape.dims is not None and b.shape.dims is not None and None not in \
+            (a.shape.dims[-1], b.shape.dims[-2]) and a.shape.dims[-1] != b.shape.dims[-2]:
+        raise ValueError(f"matrix_solve: matrix {a.shape} and rhs {b.shape} do not match")
+    return [(b.shape, b.dtype)]
+
+
+def _solve_grad(op, g, needed):
+    a = op.inputs[0]
+    gb = matrix_solve(a, g[0], adjoint=True)
+    return [-(gb @ matrix_transpose(op.outputs[0])) if needed[0] else None, gb]
+
+
+declare("MatrixSolve", _solve_spec,
+        lambda attrs, a, b: _linalg_call("matrix_solve", np.linalg.solve, a, b),
+        grad=_solve_grad,
+        samples=lambda: [([_well_conditioned(3, 3), _any(3, 2)], {}),
+                         ([_well_conditioned(2, 3, 3), _any(2, 3, 1)], {})])
+
+
+def matrix_solve(matrix, rhs, adjoint=False, name=None):
+    """X with matrix @ X = rhs (matrix^T @ X = rhs with `adjoint`), per matrix in a batch."""
+    a, b = binary_operands(matrix, rhs, "MatrixSolve")
+    return apply("MatrixSolve", [matrix_transpose(a) if adjoint else a, b], name=name)
+
+
+inv, det, solve = matrix_inverse, matrix_determinant, matrix_solve  # tf.linalg spellings
+
+
 # -- norm ----------------------------------------------------------------------------------------
 
 
@@ -286,4 +411,5 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims
     return out
 
 
-__all__ = ["einsum", "matrix_transpose", "norm", "tensordot", "trace"]
+__all__ = ["einsum", "matrix_determinant", "matrix_inverse", "matrix_solve", "matrix_transpose",
+           "norm", "tensordot", "trace"]

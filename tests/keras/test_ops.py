@@ -33,6 +33,8 @@ def gelu_tanh(x):
 
 
 A64, P64 = A.astype(np.float64), P.astype(np.float64)
+SQ = A[:, :3] + 3 * np.eye(3, dtype=np.float32)  # a well-conditioned square matrix
+SQ64 = SQ.astype(np.float64)
 CASES = {  # name -> (keras.ops call, NumPy reference)
     "add": (lambda: ops.add(A, 2), lambda: A64 + 2),
     "subtract": (lambda: ops.subtract(A, P), lambda: A64 - P64),
@@ -74,6 +76,10 @@ CASES = {  # name -> (keras.ops call, NumPy reference)
     "logaddexp": (lambda: ops.logaddexp(A * 500, P * 500),
                   lambda: np.logaddexp(A64 * 500, P64 * 500)),
     "ravel": (lambda: ops.ravel(A), lambda: np.ravel(A64)),
+    "inv": (lambda: ops.inv(SQ), lambda: np.linalg.inv(SQ64)),
+    "det": (lambda: ops.det(SQ), lambda: np.linalg.det(SQ64)),
+    "slogdet": (lambda: ops.slogdet(SQ)[1], lambda: np.linalg.slogdet(SQ64)[1]),
+    "solve": (lambda: ops.solve(SQ, V[:3]), lambda: np.linalg.solve(SQ64, V[:3])),
     "take_along_axis": (lambda: ops.take_along_axis(A, np.array([[0, -1, 2, 1]]), axis=0),
                         lambda: np.take_along_axis(A64, np.array([[0, -1, 2, 1]]), axis=0)),
     "while_loop": (lambda: ops.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s * 2),

@@ -185,3 +185,41 @@ def test_einsum_batch_of_unknown_size_and_its_gradients():
     out = run([gx, gw], {x: xv})
     np.testing.assert_allclose(out[0], 2 * yv @ run(w).T, rtol=1e-4)
     np.testing.assert_allclose(out[1], np.einsum("bij,bik->jk", xv, 2 * yv), rtol=1e-4)
+
+
+# -- inverse, determinant, slogdet, solve -------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+def test_square_matrix_ops_match_numpy(dtype, tol):
+    r = np.random.default_rng(5)
+    a = (r.standard_normal((2, 4, 4)) + 2 * np.eye(4)).astype(dtype)
+    b = r.standard_normal((2, 4, 3)).astype(dtype)
+    spd = a @ np.swapaxes(a, -1, -2)
+    with tf.Session() as s:
+        inv, det, (sign, logabs), x, xt, logdet = s.run([
+            tf.matrix_inverse(a), tf.linalg.det(a), tf.linalg.slogdet(a),
+            tf.matrix_solve(a, b), tf.linalg.solve(a, b, adjoint=True), tf.linalg.logdet(spd)])
+    a64 = a.astype(np.float64)
+    for got, want in ((inv, np.linalg.inv(a64)), (det, np.linalg.det(a64)),
+                      (sign, np.linalg.slogdet(a64)[0]), (logabs, np.linalg.slogdet(a64)[1]),
+                      (x, np.linalg.solve(a64, b)),
+                      (xt, np.linalg.solve(np.swapaxes(a64, -1, -2), b)),
+                      (logdet, np.linalg.slogdet(spd.astype(np.float64))[1])):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tol * 10, atol=tol * 10)
+    assert tf.matrix_determinant(a).shape.as_list() == [2]
+
+
+def test_square_matrix_ops_errors():
+    with pytest.raises(ValueError, match="square matrices"):
+        tf.matrix_inverse(np.zeros((2, 3), np.float32))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        tf.linalg.det(np.eye(2, dtype=np.int32))
+    with pytest.raises(ValueError, match="do not match"):
+        tf.matrix_solve(np.eye(3, dtype=np.float32), np.ones((2, 1), np.float32))
+    with tf.Session() as s:
+        with pytest.raises(InvalidArgumentError, match="not invertible"):
+            s.run(tf.matrix_inverse(np.zeros((2, 2), np.float32)))
+        with pytest.raises(InvalidArgumentError, match="not invertible"):
+            s.run(tf.matrix_solve(np.ones((2, 2)), np.ones((2, 1))))

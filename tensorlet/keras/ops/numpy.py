@@ -278,6 +278,33 @@ def norm(x, ord=None, axis=None, keepdims=False):
     return _tf.pow(_tf.reduce_sum(_tf.pow(a, p), axis=axis, keepdims=keepdims), 1 / p)
 
 
+@_op
+def inv(a):
+    """The inverse of each square matrix in the last two dimensions."""
+    return _tf.linalg.inv(_float(a))
+
+
+@_op
+def det(a):
+    """The determinant of each square matrix in the last two dimensions."""
+    return _tf.linalg.det(_float(a))
+
+
+@_op
+def slogdet(x):
+    """(sign, log |determinant|) of each square matrix."""
+    return _tf.linalg.slogdet(_float(x))
+
+
+@_op
+def solve(a, b):
+    """x with a @ x = b for each square matrix a (b a matrix, or a vector per matrix)."""
+    a, b = _float_pair(a, b)
+    if b.shape.ndims == a.shape.ndims - 1:  # NumPy: b of shape (..., n) is a vector
+        return _tf.squeeze(_tf.linalg.solve(a, _tf.expand_dims(b, -1)), -1)
+    return _tf.linalg.solve(a, b)
+
+
 def _matrix_norm(x, ord, axes, keepdims):
     rows, cols = axes
     if ord in (None, "fro"):
