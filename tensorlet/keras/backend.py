@@ -217,9 +217,17 @@ def building_graph_code():
 
 def at_top_of_program(graph):
     """Whether code running now is at the top of a program for the Keras graph `graph` (not
-    building graph code in it, not in eager mode): there Keras 3 objects are values."""
+    building graph code in it, not in eager mode; a layer's build counts as the top, as Keras 3
+    builds eagerly): there Keras 3 objects are values."""
     default = get_default_graph()
-    return default is not graph and not default._eager and is_keras_graph(graph)
+    if default._eager or not is_keras_graph(graph):
+        return False
+    return default is not graph or in_layer_build()
+
+
+def in_layer_build():
+    """Whether a layer's build is running (top-level code in Keras 3)."""
+    return _LAYER_CALLS[0] < 0
 
 
 def session_for(graph):
@@ -285,7 +293,8 @@ class KerasVariable(Variable):
 
     def _writes_now(self, value):
         concrete = not isinstance(value, TensorLike) or getattr(value, "_eager", False)
-        return concrete and not self._eager and get_default_graph() is not self.graph
+        return concrete and not self._eager and (get_default_graph() is not self.graph or
+                                                 in_layer_build())
 
     # Read at the top of a program, the variable is its value, as in Keras 3 (`kernel * 2`,
     # `float(optimizer.learning_rate)`); in graph code it reads in the graph, as in TF 1.x.

@@ -136,9 +136,8 @@ asin = _unary("Asin", np.arcsin, lambda op, g, n: [g[0] * rsqrt(1 - square(_x(op
 acos = _unary("Acos", np.arccos, lambda op, g, n: [-g[0] * rsqrt(1 - square(_x(op)))],
               domain=_unit)
 atan = _unary("Atan", np.arctan, lambda op, g, n: [g[0] / (1 + square(_x(op)))])
-asinh = _unary("Asinh", np.arcsinh, lambda op, g, n: [g[0] * rsqrt(square(_x(op)) + 1)])
-acosh = _unary("Acosh", np.arccosh, lambda op, g, n: [g[0] * rsqrt(square(_x(op)) - 1)],
-               domain=_above_one)
+asinh = _unary("Asinh", np.arcsinh, lambda op, g, n: [g[0] / cosh(_y(op))])
+acosh = _unary("Acosh", np.arccosh, lambda op, g, n: [g[0] / sinh(_y(op))], domain=_above_one)
 atanh = _unary("Atanh", np.arctanh, lambda op, g, n: [g[0] / (1 - square(_x(op)))],
                domain=_unit)
 erf = _unary("Erf", _erf, lambda op, g, n: [

@@ -256,3 +256,30 @@ def test_a_draw_in_a_custom_loss_is_drawn_at_every_step():
     model.compile("sgd", noisy_mse)
     x, y = np.zeros((4, 2), np.float32), np.zeros((4, 1), np.float32)
     assert model.evaluate(x, y, verbose=0) != model.evaluate(x, y, verbose=0)
+
+
+def test_build_runs_as_top_level_code_also_when_loaded_or_built_directly(tmp_path):
+    @keras.saving.register_keras_serializable(package="test_random")
+    class FixedNoise(layers.Layer):
+        def build(self, shape):
+            self.noise = R.normal((shape[-1],), seed=R.SeedGenerator(1))  # a value
+            self.scale = self.add_weight(shape=(shape[-1],), initializer="zeros",
+                                         trainable=False)
+            self.scale.assign(np.full(shape[-1], 2.0, np.float32))  # written at once
+
+        def call(self, x):
+            return (x + self.noise) * self.scale
+
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, FixedNoise()(inputs))
+    x = np.zeros((1, 3), np.float32)
+    first = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), first)
+    assert np.all(first != 0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    direct = FixedNoise()
+    direct.build((None, 3))
+    np.testing.assert_array_equal(direct.scale.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(np.asarray(direct(x)), np.asarray(direct(x)))

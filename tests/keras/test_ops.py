@@ -416,3 +416,60 @@ def test_loops_conditionals_and_gathers_inside_a_layer():
     pos = np.array([[2.0, 1.0], [3.0, 4.0]], np.float32)
     np.testing.assert_allclose(model.predict(pos, verbose=0), [[3.0], [9.0]])
     np.testing.assert_allclose(model.predict(-pos[:1], verbose=0), [[3.0]])
+
+
+def test_review_findings_of_the_new_ops():
+    inf = np.inf
+    np.testing.assert_array_equal(
+        ops.logaddexp(np.array([-inf, inf, 0.0]), np.array([-inf, inf, -inf])).numpy(),
+        np.logaddexp([-inf, inf, 0.0], [-inf, inf, -inf]))
+    np.testing.assert_array_equal(ops.isclose([inf, 1.0, inf], [-inf, inf, inf]).numpy(),
+                                  [False, False, True])
+    big = np.array([16777217], np.int32)
+    assert not ops.isclose(big, big - 1, rtol=0, atol=0).numpy()[0]  # integers: equality
+    assert np.signbit(ops.trunc(np.float32(-0.0)).numpy())
+    np.testing.assert_array_equal(ops.hstack([1, 2]).numpy(), [1, 2])
+    assert ops.vstack([1, 2]).numpy().shape == (2, 1)
+    assert ops.take_along_axis(A, np.zeros((3, 0), np.int32), axis=1).numpy().shape == (3, 0)
+    np.testing.assert_allclose(ops.average(A, axis=1, weights=np.arange(1.0, 5.0)).numpy(),
+                               np.average(A64, axis=1, weights=np.arange(1.0, 5.0)))
+    assert ops.average(A, axis=1, weights=np.arange(1.0, 5.0)).dtype == "float64"
+    for bad in (dict(weights=[1.0, 2.0, 3.0, 4.0]), dict(axis=1, weights=[1.0, 2.0]),
+                dict(axis=(0, 1), weights=[1.0, 2.0])):
+        with pytest.raises(ValueError, match="weights"):
+            ops.average(A, **bad)
+    with pytest.raises(ValueError, match="non-negative"):
+        ops.diff(A, n=-1)
+    with pytest.raises(TypeError, match="integers"):
+        ops.take_along_axis(A, np.zeros((3, 1), np.float32), axis=1)
+
+
+def test_top_level_control_flow_runs_in_python_and_reads_variables():
+    v = keras.Variable(np.array([1.0, 2.0], np.float32))
+    np.testing.assert_allclose(ops.fori_loop(0, 2, lambda i, s: s + v, ops.zeros(2)).numpy(),
+                               [2.0, 4.0])
+    np.testing.assert_allclose(ops.cond(ops.sum(v) > 0, lambda: v * 2, lambda: v).numpy(),
+                               [2.0, 4.0])
+    nested = ops.while_loop(lambda a, b: b < 3, lambda a, b: ((a[0] + 1, a[1] * 2), b + 1),
+                            ((0, 1), 0))
+    assert [int(t) for t in (nested[0][0], nested[0][1], nested[1])] == [3, 8, 3]
+    assert int(ops.fori_loop(0, 3, lambda i, c: {"a": c["a"] + i}, {"a": 0})["a"]) == 3
+    with tf.Graph().as_default():  # closures over a TF 1.x placeholder build graph ops
+        x = tf.placeholder(tf.float32, [2])
+        y = ops.cond(ops.convert_to_tensor(True), lambda: x * 2, lambda: x)
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(y, {x: [1.0, 2.0]}), [2.0, 4.0])
+
+
+def test_nested_loop_state_and_roll_over_the_batch_inside_a_model():
+    class Layer(keras.layers.Layer):
+        def call(self, x):
+            (a, b), n = ops.while_loop(lambda s, i: i < 2,
+                                       lambda s, i: ((s[0] + x, s[1] * 2.0), i + 1),
+                                       ((ops.zeros_like(x), 1.0), 0))
+            return ops.roll(a * b, 1, axis=0)
+
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, Layer()(inputs))
+    x = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.roll(x * 8.0, 1, axis=0))

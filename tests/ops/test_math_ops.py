@@ -44,6 +44,14 @@ def test_hyperbolic_and_inverse_trig_values(fn, ref, low, high):
         fn(tf.constant([1, 2]))
 
 
+def test_inverse_hyperbolic_gradients_stay_finite_in_float16():
+    x = tf.constant(np.float16(300.0))
+    with tf.Session() as s:
+        ga, gc = s.run([tf.gradients(tf.asinh(x), x)[0], tf.gradients(tf.math.acosh(x), x)[0]])
+    # d/dx asinh(x) = 1/sqrt(x^2 + 1), d/dx acosh(x) = 1/sqrt(x^2 - 1): both ~ 1/300
+    assert ga == pytest.approx(1 / 300, rel=0.01) and gc == pytest.approx(1 / 300, rel=0.01)
+
+
 def test_atan2_quadrants_broadcasting_and_errors():
     y = np.array([[1.0], [-1.0], [0.0]], np.float32)
     x = np.array([1.0, -1.0, 0.5], np.float32)

@@ -535,7 +535,7 @@ def _wrap_build(build):
     def wrapper(self, *args, **kwargs):
         graph = self._graph or backend.get_graph()
         self._graph = graph
-        with graph.as_default():
+        with graph.as_default(), backend.layer_call_scope(active=False):
             out = build(self, *args, **kwargs)
         self.built = True
         shape = args[0] if args else kwargs.get("input_shape")

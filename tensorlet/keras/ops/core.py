@@ -15,6 +15,7 @@ from tensorlet.eager.tensor import holds_graph_tensor, value_at_top
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import TensorLike, get_default_graph
 from tensorlet.keras import backend as _backend
+from tensorlet.keras import tree as _tree
 
 _IMPORTED = set(globals())
 
@@ -92,6 +93,13 @@ def _float(x):
     """x as a float tensor (integers and bools become floatx, as NumPy's true division)."""
     x = _t(x)
     return x if x.dtype.is_floating else _tf.cast(x, _backend.floatx())
+
+
+def _float_pair(x1, x2):
+    """x1 and x2 as floats of one dtype (integers as floatx, mixed floats promoted)."""
+    x1, x2 = _float(x1), _float(x2)
+    dt = _dt.as_dtype(np.promote_types(x1.dtype.np, x2.dtype.np))
+    return _tf.cast(x1, dt), _tf.cast(x2, dt)
 
 
 def _accumulating(x):
@@ -197,43 +205,57 @@ def _unary(core, floats=False):
     return op
 
 
+def _graph_control(*values):
+    """Whether control flow over `values` builds graph ops: in graph code, or on graph data.
+    Elsewhere it runs in Python and each op its functions use computes (or builds) itself."""
+    return _building_graph() or _values_of_variables(list(values)) is _GRAPH
+
+
 def cond(pred, true_fn, false_fn):
-    """`true_fn()` if `pred` else `false_fn()`; a graph conditional on a graph `pred`."""
-    if isinstance(pred, (bool, np.bool_)):
-        return true_fn() if pred else false_fn()
-    return _cond(pred, true_fn, false_fn)
+    """`true_fn()` if `pred` else `false_fn()`: a graph conditional in graph code or on a
+    graph `pred`, else the chosen function called."""
+    if _graph_control(pred):
+        return _tf.cond(_tf.cast(_t(pred), _dt.bool_), true_fn, false_fn)
+    return true_fn() if bool(np.asarray(value_at_top(pred))) else false_fn()
 
 
-@_graph_op
-def _cond(pred, true_fn, false_fn):
-    return _tf.cond(_tf.cast(_t(pred), _dt.bool_), true_fn, false_fn)
+def _loop_args(loop_vars, values):
+    """The arguments cond and body get: the items of a tuple or list, else the value."""
+    return tuple(values) if isinstance(loop_vars, (tuple, list)) else (values,)
 
 
-@_graph_op
 def while_loop(cond, body, loop_vars, maximum_iterations=None):
-    """`loop_vars = body(*loop_vars)` while `cond(*loop_vars)` (a single value is passed as
-    is); returns the final loop_vars in their structure."""
-    is_tuple = isinstance(loop_vars, (tuple, list))
-    values = [_t(v) for v in loop_vars] if is_tuple else [_t(loop_vars)]
+    """`loop_vars = body(*loop_vars)` while `cond(*loop_vars)` (a value that is not a tuple or
+    list is passed as is); loop_vars may be any nested structure; returns its final value."""
+    leaves = _tree.flatten(loop_vars)
+    if not _graph_control(*leaves):
+        values, n = loop_vars, 0
+        while (maximum_iterations is None or n < maximum_iterations) and \
+                bool(np.asarray(value_at_top(cond(*_loop_args(loop_vars, values))))):
+            values, n = body(*_loop_args(loop_vars, values)), n + 1
+        return _tree.map_structure(convert_to_tensor, values)
 
-    def step(*v):
-        out = body(*v)
-        return list(out) if is_tuple else [out]
-    out = _tf.while_loop(lambda *v: cond(*v), step, values,
-                         maximum_iterations=maximum_iterations, return_same_structure=True)
-    return type(loop_vars)(out) if is_tuple else out[0]
+    def unflat(flat):
+        return _loop_args(loop_vars, _tree.pack_sequence_as(loop_vars, list(flat)))
+
+    out = _tf.while_loop(lambda *v: cond(*unflat(v)),
+                         lambda *v: [_t(x) for x in _tree.flatten(body(*unflat(v)))],
+                         [_t(x) for x in leaves], maximum_iterations=maximum_iterations,
+                         return_same_structure=True)
+    return _tree.pack_sequence_as(loop_vars, list(out))
 
 
 def fori_loop(lower, upper, body_fun, init_val):
     """`init_val = body_fun(i, init_val)` for i in range(lower, upper)."""
-    is_tuple = isinstance(init_val, (tuple, list))
-    carry = list(init_val) if is_tuple else [init_val]
-
-    def body(i, *v):
-        out = body_fun(i, type(init_val)(v) if is_tuple else v[0])
-        return (i + 1, *(out if is_tuple else [out]))
-    out = while_loop(lambda i, *v: i < upper, body, [lower, *carry])
-    return type(init_val)(out[1:]) if is_tuple else out[1]
+    if not _graph_control(lower, upper, *_tree.flatten(init_val)):
+        value = init_val
+        for i in range(int(np.asarray(value_at_top(lower))),
+                       int(np.asarray(value_at_top(upper)))):
+            value = body_fun(i, value)
+        return _tree.map_structure(convert_to_tensor, value)
+    i, value = while_loop(lambda i, v: i < upper, lambda i, v: (i + 1, body_fun(i, v)),
+                          (_t(lower), init_val))
+    return value
 
 
 @_op

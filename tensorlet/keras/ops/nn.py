@@ -7,7 +7,7 @@ from tensorlet.keras import activations as _act
 from tensorlet.keras import backend as _backend
 from tensorlet.keras import losses as _losses
 from tensorlet.keras.ops.core import _float, _op, _t
-from tensorlet.keras.ops.numpy import norm
+from tensorlet.keras.ops.linalg import norm
 
 _IMPORTED = set(globals())
 

@@ -1,15 +1,15 @@
-"""`keras.ops.numpy`: Keras 3's NumPy-style ops (creation, elementwise math, linear algebra,
-reductions, shapes and indexing) with NumPy's semantics where Keras 3 keeps them."""
+"""`keras.ops.numpy`: Keras 3's NumPy-style ops with NumPy's semantics where Keras 3 keeps
+them: creation, elementwise math, products and reductions here; shapes, indexing and sorting
+in `shapes` (re-exported here, as Keras 3 lists them under keras.ops.numpy)."""
 import builtins
 
 import numpy as np
 
 import tensorlet as _tf
 from tensorlet.framework import dtypes as _dt
-from tensorlet.framework.graph import TensorLike
 from tensorlet.keras import backend as _backend
-from tensorlet.keras.ops.core import (_accumulating, _axes, _binary, _dtype, _flat_if_none, _float,
-                                      _int_list, _op, _python_scalar, _t, _unary)
+from tensorlet.keras.ops.core import (_accumulating, _binary, _dtype, _flat_if_none, _float,
+                                      _float_pair, _op, _python_scalar, _t, _unary)
 
 _IMPORTED = set(globals())
 
@@ -102,13 +102,6 @@ def divide(x1, x2):
 true_divide = divide
 
 
-def _float_pair(x1, x2):
-    """x1 and x2 as floats of one dtype (integers as floatx, mixed floats promoted)."""
-    x1, x2 = _float(x1), _float(x2)
-    dt = _dt.as_dtype(np.promote_types(x1.dtype.np, x2.dtype.np))
-    return _tf.cast(x1, dt), _tf.cast(x2, dt)
-
-
 @_op
 def arctan2(x1, x2):
     """The angle of the point (x2, x1), elementwise."""
@@ -125,7 +118,9 @@ def divide_no_nan(x1, x2):
 def logaddexp(x1, x2):
     """log(exp(x1) + exp(x2)) without overflow."""
     x1, x2 = _float_pair(x1, x2)
-    return _tf.maximum(x1, x2) + _tf.math.log1p(_tf.exp(-_tf.abs(x1 - x2)))
+    delta = x1 - x2
+    out = _tf.maximum(x1, x2) + _tf.math.log1p(_tf.exp(-_tf.abs(delta)))
+    return _tf.where(_tf.math.is_nan(delta), x1 + x2, out)  # equal infinities (and NaN)
 
 
 negative = _unary(_tf.negative)
@@ -253,74 +248,6 @@ def einsum(subscripts, *operands):
 
 
 @_op
-def norm(x, ord=None, axis=None, keepdims=False):
-    """np.linalg.norm: vector norms (any p, 0, inf, -inf) over one axis; over two axes (or a
-    2-D x with axis=None) the Frobenius norm and the 1, -1, inf, -inf matrix norms."""
-    x = _float(x)
-    rank = x.shape.ndims
-    if axis is None:
-        axis = tuple(range(rank)) if rank == 2 else None
-    if axis is not None and not isinstance(axis, (int, np.integer)) and len(axis) == 2:
-        return _matrix_norm(x, ord, _axes(axis, rank), keepdims)
-    if ord in (None, 2, "euclidean") or (ord == "fro" and axis is None):
-        return _tf.sqrt(_tf.reduce_sum(_tf.square(x), axis=axis, keepdims=keepdims))
-    if isinstance(ord, str):
-        raise ValueError(f"norm: ord {ord!r} needs a matrix (two axes).")
-    a = _tf.abs(x)
-    if ord == np.inf:
-        return _tf.reduce_max(a, axis=axis, keepdims=keepdims)
-    if ord == -np.inf:
-        return _tf.reduce_min(a, axis=axis, keepdims=keepdims)
-    if ord == 0:
-        return _tf.reduce_sum(_tf.cast(_tf.not_equal(x, 0), x.dtype), axis=axis,
-                              keepdims=keepdims)
-    p = _tf.cast(ord, x.dtype)
-    return _tf.pow(_tf.reduce_sum(_tf.pow(a, p), axis=axis, keepdims=keepdims), 1 / p)
-
-
-@_op
-def inv(a):
-    """The inverse of each square matrix in the last two dimensions."""
-    return _tf.linalg.inv(_float(a))
-
-
-@_op
-def det(a):
-    """The determinant of each square matrix in the last two dimensions."""
-    return _tf.linalg.det(_float(a))
-
-
-@_op
-def slogdet(x):
-    """(sign, log |determinant|) of each square matrix."""
-    return _tf.linalg.slogdet(_float(x))
-
-
-@_op
-def solve(a, b):
-    """x with a @ x = b for each square matrix a (b a matrix, or a vector per matrix)."""
-    a, b = _float_pair(a, b)
-    if b.shape.ndims == a.shape.ndims - 1:  # NumPy: b of shape (..., n) is a vector
-        return _tf.squeeze(_tf.linalg.solve(a, _tf.expand_dims(b, -1)), -1)
-    return _tf.linalg.solve(a, b)
-
-
-def _matrix_norm(x, ord, axes, keepdims):
-    rows, cols = axes
-    if ord in (None, "fro"):
-        out = _tf.sqrt(_tf.reduce_sum(_tf.square(x), axis=axes, keepdims=True))
-    elif ord in (1, -1, np.inf, -np.inf):
-        summed, over = (rows, cols) if ord in (1, -1) else (cols, rows)
-        sums = _tf.reduce_sum(_tf.abs(x), axis=summed, keepdims=True)
-        pick = _tf.reduce_max if ord in (1, np.inf) else _tf.reduce_min
-        out = pick(sums, axis=over, keepdims=True)
-    else:
-        raise ValueError(f"norm: matrix norm ord={ord!r} is not supported (singular values "
-                         "are not available); use None/'fro', 1, -1, inf or -inf.")
-    return out if keepdims else _tf.squeeze(out, axis=axes)
-
-
-@_op
 def sum(x, axis=None, keepdims=False):
     return _tf.reduce_sum(_accumulating(x), axis=axis, keepdims=keepdims)
 
@@ -408,151 +335,9 @@ def cumsum(x, axis=None, dtype=None):
 
 
 @_op
-def reshape(x, newshape):
-    """x in `newshape`; with the batch from `shape(x)[0]` first (a tensor) the other
-    dimensions stay known, -1 included."""
-    x = _t(x)
-    dims = _int_list(newshape)
-    out = _tf.reshape(x, dims)
-    if dims and isinstance(dims[0], TensorLike) and x.shape.ndims and \
-            not builtins.any(isinstance(d, TensorLike) for d in dims[1:]):
-        rest = x.shape.as_list()[1:]
-        known = [d for d in dims[1:] if d != -1]
-        if None not in rest and 0 not in known:
-            size, fixed = int(np.prod(rest)), int(np.prod(known))
-            if -1 in dims[1:] and size % fixed == 0:
-                dims = [size // fixed if d == -1 else d for d in dims]
-            if -1 not in dims[1:]:
-                out.set_shape([None] + dims[1:])
-    return out
-
-
-@_op
-def transpose(x, axes=None):
-    x = _t(x)
-    return _tf.transpose(x, perm=None if axes is None else _axes(axes, x.shape.ndims))
-
-
-@_op
-def expand_dims(x, axis):
-    """New axes of size 1 at `axis` (an int or a tuple, positions in the result)."""
-    x = _t(x)
-    if isinstance(axis, (int, np.integer)):
-        return _tf.expand_dims(x, int(axis))
-    for a in sorted(_axes(axis, x.shape.ndims + len(axis))):
-        x = _tf.expand_dims(x, a)
-    return x
-
-
-@_op
-def squeeze(x, axis=None):
-    return _tf.squeeze(_t(x), axis=axis)
-
-
-@_op
-def concatenate(xs, axis=0):
-    return _tf.concat([_t(x) for x in xs], axis)
-
-
-@_op
-def stack(x, axis=0):
-    return _tf.stack([_t(v) for v in x], axis=axis)
-
-
-@_op
-def tile(x, repeats):
-    x = _t(x)
-    repeats = _int_list(repeats)
-    if len(repeats) < x.shape.ndims:
-        repeats = [1] * (x.shape.ndims - len(repeats)) + repeats
-    elif len(repeats) > x.shape.ndims:
-        x = _tf.reshape(x, [1] * (len(repeats) - x.shape.ndims) + x.shape.as_list())
-    return _tf.tile(x, repeats)
-
-
-@_op
-def split(x, indices_or_sections, axis=0):
-    """NumPy's split: a number of equal sections, or the indices to split at."""
-    x = _t(x)
-    if isinstance(indices_or_sections, (int, np.integer)):
-        return _tf.split(x, int(indices_or_sections), axis=axis)
-    n = x.shape.as_list()[axis]
-    if n is None:
-        raise ValueError("split at indices needs the size of that axis to be known.")
-    points = [0] + [builtins.min(builtins.max(int(p) + n if p < 0 else int(p), 0), n)
-                    for p in indices_or_sections] + [n]
-    return [_tf.gather(x, np.arange(a, builtins.max(a, b), dtype=np.int32), axis=axis)
-            for a, b in zip(points, points[1:])]
-
-
-@_op
-def take(x, indices, axis=None):
-    """x's elements at `indices` along `axis` (of the flattened x when axis is None);
-    negative indices count from the end."""
-    x, indices = _t(x), _t(indices)
-    x, ax = _flat_if_none(x, axis)
-    size = _tf.cast(_tf.shape(x)[ax], indices.dtype)
-    indices = _tf.where(indices < 0, indices + size, indices)
-    return _tf.gather(x, indices, axis=ax)
-
-
-@_op
 def one_hot(x, num_classes, axis=-1, dtype=None):
     return _tf.one_hot(_t(x), num_classes, axis=axis,
                        dtype=_dtype(dtype))
-
-
-@_op
-def pad(x, pad_width, mode="constant", constant_values=None):
-    x = _t(x)
-    widths = np.broadcast_to(np.asarray(pad_width, np.int64), (x.shape.ndims, 2))
-    return _tf.pad(x, widths.tolist(), mode=mode.upper(),
-                   constant_values=0 if constant_values is None else constant_values)
-
-
-@_op
-def broadcast_to(x, shape):
-    return _tf.broadcast_to(_t(x), _int_list(shape))
-
-
-@_op
-def repeat(x, repeats, axis=None):
-    """np.repeat: each element (along `axis`, of the flattened x when None) `repeats` times."""
-    x = _t(x)
-    x, ax = _flat_if_none(x, axis)
-    n = x.shape.as_list()[ax]
-    if n is None:
-        raise ValueError("repeat needs the size of that axis to be known.")
-    return _tf.gather(x, np.repeat(np.arange(n, dtype=np.int32), repeats), axis=ax)
-
-
-@_op
-def ravel(x):
-    return _tf.reshape(_t(x), [-1])
-
-
-@_op
-def append(x1, x2, axis=None):
-    """x2 after x1 along `axis` (both flattened when axis is None)."""
-    x1, x2 = _t(x1), _t(x2)
-    if axis is None:
-        x1, x2 = _tf.reshape(x1, [-1]), _tf.reshape(x2, [-1])
-        axis = 0
-    return _tf.concat([x1, x2], axis)
-
-
-@_op
-def hstack(xs):
-    """Concatenation along the second axis (the first for 1-D arrays)."""
-    xs = [_t(x) for x in xs]
-    return _tf.concat(xs, 0 if builtins.all(x.shape.ndims == 1 for x in xs) else 1)
-
-
-@_op
-def vstack(xs):
-    """Concatenation along the first axis, 1-D arrays as rows."""
-    xs = [_t(x) for x in xs]
-    return _tf.concat([x[None] if x.shape.ndims == 1 else x for x in xs], 0)
 
 
 @_op
@@ -567,56 +352,25 @@ def outer(x1, x2):
 
 
 @_op
-def diff(a, n=1, axis=-1):
-    """The n-th differences along `axis`: a[1:] - a[:-1], n times."""
-    a = _t(a)
-    axis %= a.shape.ndims
-    head = [slice(None)] * axis
-    for _ in range(n):
-        a = a[tuple(head + [slice(1, None)])] - a[tuple(head + [slice(None, -1)])]
-    return a
-
-
-@_op
-def roll(x, shift, axis=None):
-    """x shifted by `shift` places along `axis` (over the flattened array when None),
-    wrapping around."""
-    x = _t(x)
-    if axis is None:
-        return _tf.reshape(roll(_tf.reshape(x, [-1]), shift, 0), _tf.shape(x))
-    shifts = [shift] if isinstance(shift, (int, np.integer)) else list(shift)
-    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
-    if len(shifts) != len(axes):
-        raise ValueError(f"`shift` and `axis` must have the same length, got {shift!r} and "
-                         f"{axis!r}")
-    for k, ax in zip(shifts, axes):
-        ax %= x.shape.ndims
-        size = x.shape.as_list()[ax]
-        if size is None:
-            raise ValueError(f"roll needs a known size along axis {ax}, got shape {x.shape}")
-        k = int(k) % size if size else 0
-        if k:
-            head = [slice(None)] * ax
-            x = _tf.concat([x[tuple(head + [slice(size - k, None)])],
-                            x[tuple(head + [slice(None, size - k)])]], ax)
-    return x
-
-
-@_op
 def trunc(x):
     """x rounded toward zero (integers unchanged)."""
     x = _t(x)
     if not x.dtype.is_floating:
         return x
-    return _tf.sign(x) * _tf.floor(_tf.abs(x))
+    return _tf.where(_tf.less(x, 0), _tf.math.ceil(x), _tf.floor(x))  # keeps -0.0
 
 
 @_op
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
-    """|x1 - x2| <= atol + rtol * |x2|, elementwise (NaNs equal only with `equal_nan`)."""
+    """|x1 - x2| <= atol + rtol * |x2| elementwise for floats (infinities close only to
+    themselves, NaNs only with `equal_nan`); integers compare for equality, as in Keras."""
+    x1, x2 = _t(x1), _t(x2)
+    if not (x1.dtype.is_floating or x2.dtype.is_floating):  # integers: equality (Keras)
+        return equal(x1, x2)
     x1, x2 = _float_pair(x1, x2)
-    close = _tf.less_equal(_tf.abs(x1 - x2), atol + rtol * _tf.abs(x2))
-    close = _tf.logical_or(close, _tf.equal(x1, x2))  # equal infinities
+    finite = _tf.logical_and(_tf.math.is_finite(x1), _tf.math.is_finite(x2))
+    near = _tf.less_equal(_tf.abs(x1 - x2), atol + rtol * _tf.abs(x2))
+    close = _tf.where(finite, near, _tf.equal(x1, x2))  # infinities: only equal ones
     if equal_nan:
         close = _tf.logical_or(close, _tf.logical_and(_tf.math.is_nan(x1),
                                                       _tf.math.is_nan(x2)))
@@ -641,153 +395,24 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 @_op
 def average(x, axis=None, weights=None):
     """The mean along `axis`, weighted by `weights` (1-D along the axis, or x's shape)."""
-    x = _float(x)
     if weights is None:
-        return _tf.reduce_mean(x, axis=axis)
-    w = _tf.cast(_t(weights), x.dtype)
-    if axis is not None and w.shape.ndims == 1 and x.shape.ndims > 1:
+        return _tf.reduce_mean(_float(x), axis=axis)
+    x, w = _float_pair(x, weights)
+    if w.shape.ndims != x.shape.ndims:
+        if w.shape.ndims != 1 or not isinstance(axis, (int, np.integer)):
+            raise ValueError(f"average: weights of shape {w.shape} must have the shape of x "
+                             f"({x.shape}), or be 1-D along one integer `axis` (got {axis!r})")
+        ax = int(axis) % x.shape.ndims
+        if None not in (w.shape[0], x.shape[ax]) and w.shape[0] != x.shape[ax]:
+            raise ValueError(f"average: {w.shape[0]} weights for axis {axis} of size "
+                             f"{x.shape[ax]}")
         shape = [1] * x.shape.ndims
-        shape[axis % x.shape.ndims] = -1
+        shape[ax] = -1
         w = _tf.reshape(w, shape)
     return _tf.reduce_sum(x * w, axis=axis) / _tf.reduce_sum(w * _tf.ones_like(x), axis=axis)
 
 
-@_op
-def take_along_axis(x, indices, axis=None):
-    """The entries of x at `indices` along `axis` (NumPy's take_along_axis: x and indices of
-    one rank, broadcast against each other off the axis; negative indices count from the
-    end; axis None takes from the flattened x)."""
-    x, idx = _t(x), _t(indices)
-    if axis is None:
-        x, idx, axis = _tf.reshape(x, [-1]), _tf.reshape(idx, [-1]), 0
-    nd = x.shape.ndims
-    if idx.shape.ndims != nd:
-        raise ValueError(f"take_along_axis: `indices` must have the rank of `x` ({nd}), got "
-                         f"shape {idx.shape}")
-    axis %= nd
-    idx = _tf.cast(idx, _dt.int64)
-    n = _tf.cast(_tf.shape(x)[axis], _dt.int64)
-    idx = _tf.where(idx < 0, idx + n, idx)
-    xd, idd = x.shape.as_list(), idx.shape.as_list()
-    dyn_x, dyn_i = _tf.shape(x), _tf.shape(idx)
-    common = [dyn_x[d] if xd[d] is None or (xd[d] != 1 and idd[d] is not None) and
-              xd[d] >= (idd[d] or 0) else dyn_i[d] for d in range(nd)]
-    x = _tf.broadcast_to(x, _tf.stack([dyn_x[d] if d == axis else common[d]
-                                       for d in range(nd)]))
-    idx = _tf.broadcast_to(idx, _tf.stack([dyn_i[d] if d == axis else common[d]
-                                           for d in range(nd)]))
-    perm = [d for d in range(nd) if d != axis] + [axis]
-    xt, it = _tf.transpose(x, perm), _tf.transpose(idx, perm)
-    flat_x = _tf.reshape(xt, _tf.stack([-1, _tf.shape(xt)[-1]]))
-    flat_i = _tf.reshape(it, _tf.stack([-1, _tf.shape(it)[-1]]))
-    rows = _tf.cast(_tf.range(_tf.shape(flat_i)[0]), _dt.int64)[:, None] + \
-        _tf.zeros_like(flat_i)
-    taken = _tf.gather_nd(flat_x, _tf.stack([rows, flat_i], axis=-1))
-    return _tf.transpose(_tf.reshape(taken, _tf.shape(it)), list(np.argsort(perm)))
-
-
-@_op
-def flip(x, axis=None):
-    x = _t(x)
-    axes = list(range(x.shape.ndims)) if axis is None else _axes(axis, x.shape.ndims)
-    return _tf.reverse(x, axes)
-
-
-@_op
-def swapaxes(x, axis1, axis2):
-    x = _t(x)
-    perm = list(range(x.shape.ndims))
-    a, b = _axes((axis1, axis2), x.shape.ndims)
-    perm[a], perm[b] = perm[b], perm[a]
-    return _tf.transpose(x, perm)
-
-
-@_op
-def moveaxis(x, source, destination):
-    x = _t(x)
-    rank = x.shape.ndims
-    src, dst = _axes(source, rank), _axes(destination, rank)
-    rest = [a for a in range(rank) if a not in src]
-    for d, a in sorted(zip(dst, src)):
-        rest.insert(d, a)
-    return _tf.transpose(x, rest)
-
-
-@_op
-def unstack(x, num=None, axis=0):
-    return _tf.unstack(_t(x), num=num, axis=axis)
-
-
-def _band(x, k, lower):
-    x = _t(x)
-    if x.shape.ndims is not None and x.shape.ndims < 2:
-        raise ValueError(f"tril/triu need an input of rank >= 2 (a matrix or a batch of "
-                         f"them), got shape {x.shape}.")
-    dims = _tf.shape(x)
-    rows = _tf.expand_dims(_tf.range(dims[-2]), -1)
-    cols = _tf.expand_dims(_tf.range(dims[-1]), 0)
-    keep = (cols - rows <= k) if lower else (cols - rows >= k)
-    return where(keep, x, _tf.zeros_like(x))
-
-
-@_op
-def tril(x, k=0):
-    """x with the elements above the k-th diagonal of its last two axes zeroed."""
-    return _band(x, k, lower=True)
-
-
-@_op
-def triu(x, k=0):
-    """x with the elements below the k-th diagonal of its last two axes zeroed."""
-    return _band(x, k, lower=False)
-
-
-
-@_op
-def top_k(x, k, sorted=True):
-    """(values, int32 indices) of the k largest entries of the last axis, largest first
-    (ties: the lower index first)."""
-    return _tf.math.top_k(_t(x), k=k, sorted=sorted)
-
-
-def _along_last(x, axis, fn):
-    """fn applied along the last axis, with `axis` moved there and back."""
-    rank = x.shape.ndims
-    axis = axis % rank
-    if axis == rank - 1:
-        return fn(x)
-    perm = [a for a in range(rank) if a != axis] + [axis]
-    back = list(np.argsort(perm))
-    return _tf.transpose(fn(_tf.transpose(x, perm)), back)
-
-
-def _count_last(x):
-    n = x.shape.as_list()[-1]
-    return n if n is not None else _tf.shape(x)[-1]
-
-
-@_op
-def sort(x, axis=-1):
-    """x sorted ascending along `axis`."""
-    x = _t(x)
-    if x.shape.ndims == 0:
-        return x
-    return _along_last(x, axis, lambda v: _tf.reverse(
-        _tf.math.top_k(v, k=_count_last(v))[0], [-1]))
-
-
-@_op
-def argsort(x, axis=-1):
-    """The int32 indices that sort x ascending along `axis` (ties: the lower index first)."""
-    x = _t(x)
-    if x.shape.ndims == 0:
-        return _tf.zeros([], _dt.int32)
-    if not (x.dtype.is_floating or x.dtype.is_integer):
-        raise TypeError(f"argsort: expected a numeric tensor, got {x.dtype.name}")
-    if x.dtype.np.kind == "u":  # negation below must not wrap around
-        x = _tf.cast(x, _dt.int64)
-    return _along_last(x, axis, lambda v: _tf.math.top_k(-v, k=_count_last(v))[1])
-
+from tensorlet.keras.ops.shapes import *  # noqa: E402,F401,F403
 
 __all__ = sorted(name for name, value in list(globals().items())
                  if name not in _IMPORTED and not name.startswith("_") and callable(value))
