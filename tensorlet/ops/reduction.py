@@ -305,15 +305,20 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64):
 # -- Scans ------------------------------------------------------------------------------------
 
 
-def _cumsum_kernel(attrs, x):
-    ax = attrs["axis"]
-    if attrs["reverse"]:
-        x = np.flip(x, ax)
-    out = np.cumsum(x, axis=ax, dtype=x.dtype)
-    if attrs["exclusive"] and out.shape[ax]:
-        out = np.concatenate([np.zeros_like(np.take(out, [0], axis=ax)),
-                              np.take(out, np.arange(out.shape[ax] - 1), axis=ax)], axis=ax)
-    return np.flip(out, ax) if attrs["reverse"] else out
+def _scan_kernel(scan, identity):
+    """The kernel of a cumulative op: `scan` (np.cumsum, np.cumprod) along the axis, from the
+    end with `reverse`, shifted by one (starting at `identity`) with `exclusive`."""
+    def kernel(attrs, x):
+        ax = attrs["axis"]
+        if attrs["reverse"]:
+            x = np.flip(x, ax)
+        out = scan(x, axis=ax, dtype=x.dtype)
+        if attrs["exclusive"] and out.shape[ax]:
+            first = np.full_like(np.take(out, [0], axis=ax), identity)
+            out = np.concatenate([first, np.take(out, np.arange(out.shape[ax] - 1), axis=ax)],
+                                 axis=ax)
+        return np.flip(out, ax) if attrs["reverse"] else out
+    return kernel
 
 
 def _cumsum_spec(inputs, attrs):
@@ -325,12 +330,12 @@ def _cumsum_spec(inputs, attrs):
     return [(x.shape, x.dtype)]
 
 
-declare("Cumsum", _cumsum_spec, _cumsum_kernel,
+_SCAN_SAMPLES = [{"axis": ax, "exclusive": ex, "reverse": rv}
+                 for ax in (0, 1) for ex in (False, True) for rv in (False, True)]
+declare("Cumsum", _cumsum_spec, _scan_kernel(np.cumsum, 0),
         grad=lambda op, g, n: [cumsum(g[0], op.attrs["axis"], op.attrs["exclusive"],
                                       not op.attrs["reverse"])],
-        samples=lambda: [([_rng.standard_normal((3, 4))],
-                          {"axis": ax, "exclusive": ex, "reverse": rv})
-                         for ax in (0, 1) for ex in (False, True) for rv in (False, True)])
+        samples=lambda: [([_rng.standard_normal((3, 4))], dict(a)) for a in _SCAN_SAMPLES])
 
 
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
@@ -338,6 +343,27 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     return apply("Cumsum", [as_tensor(x)], {"axis": static_int(axis, "axis"),
                                             "exclusive": bool(exclusive),
                                             "reverse": bool(reverse)}, name=name)
+
+
+def _cumprod_grad(op, g, needed):
+    """TF's rule: the reverse cumulative sum of y * g over x (0 where x is 0, where the
+    true gradient needs the products without that entry)."""
+    from .math import div_no_nan
+    x, a = op.inputs[0], op.attrs
+    prods = cumprod(x, a["axis"], a["exclusive"], a["reverse"])
+    total = cumsum(prods * g[0], a["axis"], a["exclusive"], not a["reverse"])
+    return [div_no_nan(total, x)]
+
+
+declare("Cumprod", _cumsum_spec, _scan_kernel(np.cumprod, 1), grad=_cumprod_grad,
+        samples=lambda: [([_rng.uniform(0.5, 1.5, (3, 4))], dict(a)) for a in _SCAN_SAMPLES])
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative product along `axis` (exclusive: starts at 1; reverse: from the end)."""
+    return apply("Cumprod", [as_tensor(x)], {"axis": static_int(axis, "axis"),
+                                             "exclusive": bool(exclusive),
+                                             "reverse": bool(reverse)}, name=name)
 
 
 def count_nonzero(input, axis=None, keepdims=False, dtype=_dt.int64, name=None):
@@ -348,4 +374,4 @@ def count_nonzero(input, axis=None, keepdims=False, dtype=_dt.int64, name=None):
 
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
            "reduce_any", "reduce_all", "reduce_logsumexp", "argmax", "argmin", "cumsum",
-           "count_nonzero"]
+           "cumprod", "count_nonzero"]

@@ -76,6 +76,7 @@ CASES = {  # name -> (keras.ops call, NumPy reference)
     "logaddexp": (lambda: ops.logaddexp(A * 500, P * 500),
                   lambda: np.logaddexp(A64 * 500, P64 * 500)),
     "ravel": (lambda: ops.ravel(A), lambda: np.ravel(A64)),
+    "cumprod": (lambda: ops.cumprod(P, axis=1), lambda: np.cumprod(P64, axis=1)),
     "inv": (lambda: ops.inv(SQ), lambda: np.linalg.inv(SQ64)),
     "det": (lambda: ops.det(SQ), lambda: np.linalg.det(SQ64)),
     "slogdet": (lambda: ops.slogdet(SQ)[1], lambda: np.linalg.slogdet(SQ64)[1]),

@@ -62,6 +62,20 @@ def test_atan2_quadrants_broadcasting_and_errors():
         tf.atan2(tf.constant([1]), tf.constant([2]))
 
 
+def test_cumprod_values_options_and_gradient_at_a_zero():
+    x = np.array([[1.0, 2.0, 3.0], [4.0, 0.0, 2.0]], np.float32)
+    t = tf.constant(x)
+    got = run([tf.cumprod(t, 1), tf.math.cumprod(t, 1, exclusive=True),
+               tf.cumprod(t, 1, reverse=True), tf.cumprod(t, 0)])
+    np.testing.assert_array_equal(got[0], np.cumprod(x, 1))
+    np.testing.assert_array_equal(got[1], [[1, 1, 2], [1, 4, 0]])
+    np.testing.assert_array_equal(got[2], np.cumprod(x[:, ::-1], 1)[:, ::-1])
+    np.testing.assert_array_equal(got[3], np.cumprod(x, 0))
+    grad = run(tf.gradients(tf.reduce_sum(tf.cumprod(t, 1)), t)[0])
+    assert np.isfinite(grad).all()  # TF's rule: no NaN at a zero
+    np.testing.assert_allclose(grad[0], [1 + 2 + 6, 1 + 3, 2])  # d/dx of x0 + x0x1 + x0x1x2
+
+
 def test_erf_against_math():
     import math
     x = np.linspace(-3, 3, 13)

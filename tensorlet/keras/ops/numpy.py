@@ -335,6 +335,12 @@ def cumsum(x, axis=None, dtype=None):
 
 
 @_op
+def cumprod(x, axis=None, dtype=None):
+    flat, ax = _flat_if_none(_accumulating(_t(x, dtype)), axis)
+    return _tf.cumprod(flat, axis=ax)
+
+
+@_op
 def one_hot(x, num_classes, axis=-1, dtype=None):
     return _tf.one_hot(_t(x), num_classes, axis=axis,
                        dtype=_dtype(dtype))
