@@ -8,10 +8,12 @@ Semantics follow NumPy where Keras 3 does: `axis=None` reduces or indexes the
 flattened array, `argmax` gives int32, `mean` of integers is a float, `take` wraps negative
 indices, `split` takes section counts or split points.
 """
-from tensorlet.keras.ops import core, linalg, nn, numpy  # noqa: F401  (keras.ops.nn, ...)
+from tensorlet.keras.ops import core, linalg, math, nn, numpy  # noqa: F401  (keras.ops.nn, ...)
 from tensorlet.keras.ops.core import *  # noqa: F401,F403
 from tensorlet.keras.ops.linalg import *  # noqa: F401,F403
+from tensorlet.keras.ops.math import *  # noqa: F401,F403
 from tensorlet.keras.ops.nn import *  # noqa: F401,F403
 from tensorlet.keras.ops.numpy import *  # noqa: F401,F403
 
-__all__ = sorted(set(core.__all__) | set(linalg.__all__) | set(numpy.__all__) | set(nn.__all__))
+__all__ = sorted(set(core.__all__) | set(linalg.__all__) | set(math.__all__) | set(numpy.__all__)
+                 | set(nn.__all__))
