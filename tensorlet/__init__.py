@@ -28,6 +28,7 @@ from tensorlet.ops.generate import *  # noqa: F401,F403
 from tensorlet.ops.indexing import *  # noqa: F401,F403
 from tensorlet.ops.linalg import *  # noqa: F401,F403
 from tensorlet.ops.segments import *  # noqa: F401,F403
+from tensorlet.ops.functional import *  # noqa: F401,F403
 from tensorlet.ops import linalg  # noqa: F401  (tf.linalg)
 from tensorlet import debugging, initializers, random  # noqa: F401
 from tensorlet import losses, nn  # noqa: F401

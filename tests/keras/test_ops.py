@@ -76,6 +76,10 @@ CASES = {  # name -> (keras.ops call, NumPy reference)
     "logaddexp": (lambda: ops.logaddexp(A * 500, P * 500),
                   lambda: np.logaddexp(A64 * 500, P64 * 500)),
     "ravel": (lambda: ops.ravel(A), lambda: np.ravel(A64)),
+    "map": (lambda: ops.map(lambda r: r * 2, A), lambda: A64 * 2),
+    "scan": (lambda: ops.scan(lambda c, r: (c + r, c), np.zeros(4, np.float32), A,
+                              reverse=True)[1],
+             lambda: np.concatenate([np.cumsum(A64[::-1], 0)[::-1][1:], np.zeros((1, 4))])),
     "segment_sum": (lambda: ops.segment_sum(A, np.array([1, 0, 1])),
                     lambda: np.stack([A64[1], A64[0] + A64[2]])),
     "segment_max": (lambda: ops.segment_max(A, np.array([1, 0, 1]), num_segments=2),
@@ -466,6 +470,22 @@ def test_top_level_control_flow_runs_in_python_and_reads_variables():
         y = ops.cond(ops.convert_to_tensor(True), lambda: x * 2, lambda: x)
         with tf.Session() as sess:
             np.testing.assert_allclose(sess.run(y, {x: [1.0, 2.0]}), [2.0, 4.0])
+
+
+def test_scan_and_map_inside_a_model_and_scan_by_length():
+    class Layer(keras.layers.Layer):
+        def call(self, x):
+            last, running = ops.scan(lambda c, r: (c + r, c + r), ops.zeros_like(x[0]), x)
+            return running + ops.map(lambda r: r * 0.0, x) + last * 0.0
+
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, Layer()(inputs))
+    x = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.cumsum(x, 0))
+    count, seen = ops.scan(lambda c, _: (c + 1, c), 0, length=3)
+    assert int(count) == 3 and seen.numpy().tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="length"):
+        ops.scan(lambda c, x: (c, x), 0)
 
 
 def test_nested_loop_state_and_roll_over_the_batch_inside_a_model():

@@ -1,8 +1,9 @@
 """The machinery of `keras.ops` (graph ops on graph data, computed at once on values) and its
-core ops: conversion, shape, dtype, cast, stop_gradient.
+core ops: conversion, shape, dtype, cast, stop_gradient, control flow (cond, while_loop,
+fori_loop, map, scan) and slice.
 
-This package defines sum, max, min, abs, round, any and all (Keras's names): its own code
-reaches Python's through `builtins`.
+This package defines sum, max, min, abs, round, any, all, map and slice (Keras's names): its
+own code reaches Python's through `builtins`.
 """
 import builtins
 import functools
@@ -256,6 +257,72 @@ def fori_loop(lower, upper, body_fun, init_val):
     i, value = while_loop(lambda i, v: i < upper, lambda i, v: (i + 1, body_fun(i, v)),
                           (_t(lower), init_val))
     return value
+
+
+def map(f, xs):
+    """f applied to each row of xs (a tensor or a structure of them), the results stacked."""
+    leaves = _tree.flatten(xs)
+    if _graph_control(*leaves):
+        return _tf.map_fn(f, xs)
+    n = len(np.asarray(value_at_top(leaves[0])))
+    outs = [f(_tree.map_structure(lambda v: convert_to_tensor(v)[i], xs)) for i in range(n)]
+    return _stacked(outs)
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """`carry, y = f(carry, x)` over the rows of xs (or `length` times with x None), from the
+    end with `reverse`; returns (the last carry, the ys stacked)."""
+    leaves = _tree.flatten(xs) if xs is not None else []
+    if xs is None and length is None:
+        raise ValueError("scan needs `xs` or a `length`")
+    n = length if xs is None else None
+    if not _graph_control(init, *leaves) and not isinstance(n, TensorLike):
+        n = n if n is not None else len(np.asarray(value_at_top(leaves[0])))
+        order = range(n - 1, -1, -1) if reverse else range(n)
+        carry, ys = init, []
+        for i in order:
+            x = None if xs is None else _tree.map_structure(
+                lambda v: convert_to_tensor(v)[i], xs)
+            carry, y = f(carry, x)
+            ys.append(y)
+        if reverse:
+            ys = ys[::-1]
+        stacked = _stacked(ys) if ys else None
+        return _tree.map_structure(convert_to_tensor, carry), stacked
+    return _graph_scan(f, init, xs, n, reverse)
+
+
+def _stacked(results):
+    """Results of one structure, stacked leaf by leaf into that structure."""
+    columns = zip(*[_tree.flatten(r) for r in results])
+    return _tree.pack_sequence_as(results[0], [_stack(list(c)) for c in columns])
+
+
+@_op
+def _stack(values):
+    return _tf.stack([_t(v) for v in values])
+
+
+def _graph_scan(f, init, xs, length, reverse):
+    """scan as a while loop: the ys stacked by concatenation."""
+    from tensorlet.ops.functional import _stack_loop
+    xs_t = None if xs is None else _tree.map_structure(
+        lambda v: _tf.reverse(_t(v), [0]) if reverse else _t(v), xs)
+    n = _tf.shape(_tree.flatten(xs_t)[0])[0] if xs is not None else _t(length)
+
+    def row(i):
+        return None if xs_t is None else _tree.map_structure(lambda v: _tf.gather(v, i), xs_t)
+    first_carry, first_y = f(init, row(0))
+    y_struct = first_y
+
+    def step(i, *carry):
+        new, y = f(_tree.pack_sequence_as(init, list(carry)), row(i))
+        return [_t(c) for c in _tree.flatten(new)], [_t(v) for v in _tree.flatten(y)]
+    carry, ys = _stack_loop(step, n, 1, [_t(v) for v in _tree.flatten(first_y)],
+                            carry=[_t(c) for c in _tree.flatten(first_carry)])
+    if reverse:
+        ys = [_tf.reverse(y, [0]) for y in ys]
+    return _tree.pack_sequence_as(init, carry), _tree.pack_sequence_as(y_struct, ys)
 
 
 @_op
