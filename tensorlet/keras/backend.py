@@ -293,8 +293,9 @@ class KerasVariable(Variable):
 
     def _writes_now(self, value):
         concrete = not isinstance(value, TensorLike) or getattr(value, "_eager", False)
-        return concrete and not self._eager and (get_default_graph() is not self.graph or
-                                                 in_layer_build())
+        return concrete and not self._eager and (
+            get_default_graph() is not self.graph or
+            (in_layer_build() and is_keras_graph(self.graph)))
 
     # Read at the top of a program, the variable is its value, as in Keras 3 (`kernel * 2`,
     # `float(optimizer.learning_rate)`); in graph code it reads in the graph, as in TF 1.x.

@@ -11,7 +11,6 @@ same order get the same seeds, so a rebuilt model starts from the same weights.
 import numpy as np
 
 from tensorlet import initializers as _tf1
-from tensorlet.eager.context import executing_eagerly
 from tensorlet.framework import dtypes as _dt
 from tensorlet.keras import _identifiers
 from tensorlet.ops import array as _array
@@ -40,11 +39,12 @@ def _check_seed(seed):
 
 
 def _op_seed(seed):
-    """The op seed of one call: a SeedGenerator gives the next seed, so every call differs and
-    a generator with the same seed repeats them (eagerly a stateless draw of that seed)."""
+    """The op seed of one call: a SeedGenerator gives the next seed (a stateless draw of it), so
+    every call differs and a generator with the same seed repeats them, whatever the global
+    seed."""
     if seed is None or isinstance(seed, int):
         return seed
-    return StatelessSeed((seed.next(), 0)) if executing_eagerly() else seed.next()
+    return StatelessSeed((seed.next(), 0))  # the generator's own stream: no global seed
 
 
 def _seed_config(seed):

@@ -8,6 +8,7 @@ import numpy as np
 
 from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.errors import InvalidArgumentError
+from tensorlet.framework.shapes import TensorShape
 
 from .array import _any, broadcast_like, expand_dims, eye, reshape, shape, static_ints
 from .array import transpose as _transpose
@@ -267,26 +268,42 @@ def _well_conditioned(*shape):
     return _any(*shape) + 3 * np.eye(shape[-1])
 
 
+def _adjointed(a, attrs):
+    """a, or each matrix transposed when the op's `adjoint` attr asks for it."""
+    return np.swapaxes(a, -1, -2) if attrs.get("adjoint") else a
+
+
 def _inverse_grad(op, g, needed):
-    y = matrix_transpose(op.outputs[0])
-    return [-(y @ g[0] @ y)]
+    """y = inv(a): da = -y^T g y^T; with adjoint, y = inv(a^T): da = -y g^T y. Written with
+    matmul's transpose flags, so it needs no static rank."""
+    y = op.outputs[0]
+    if op.attrs["adjoint"]:
+        return [-matmul(matmul(y, g[0], transpose_b=True), y)]
+    return [-matmul(matmul(y, g[0], transpose_a=True), y, transpose_b=True)]
 
 
+_ADJOINT_SAMPLES = [{"adjoint": False}, {"adjoint": True}]
 declare("MatrixInverse", _square_spec("matrix_inverse", lambda a: [(a.shape, a.dtype)]),
-        lambda attrs, a: _linalg_call("matrix_inverse", np.linalg.inv, a), grad=_inverse_grad,
-        samples=lambda: [([_well_conditioned(3, 3)], {}), ([_well_conditioned(2, 3, 3)], {})])
+        lambda attrs, a: _linalg_call("matrix_inverse", np.linalg.inv, _adjointed(a, attrs)),
+        grad=_inverse_grad,
+        samples=lambda: [([_well_conditioned(3, 3)], dict(a)) for a in _ADJOINT_SAMPLES] +
+        [([_well_conditioned(2, 3, 3)], {"adjoint": False})])
 
 
 def matrix_inverse(input, adjoint=False, name=None):  # noqa: A002  (TF's argument name)
     """The inverse of each square matrix in the last two dimensions (of its transpose with
     `adjoint`); a singular matrix raises InvalidArgumentError when run."""
-    x = as_tensor(input)
-    return apply("MatrixInverse", [matrix_transpose(x) if adjoint else x], name=name)
+    return apply("MatrixInverse", [as_tensor(input)], {"adjoint": bool(adjoint)}, name=name)
+
+
+def _inverse_transposed(a):
+    """inv(a)^T = inv(a^T), for the determinant gradients (any rank)."""
+    return matrix_inverse(a, adjoint=True)
 
 
 def _det_grad(op, g, needed):
     scale = expand_dims(expand_dims(g[0] * op.outputs[0], -1), -1)
-    return [scale * matrix_transpose(matrix_inverse(op.inputs[0]))]
+    return [scale * _inverse_transposed(op.inputs[0])]
 
 
 declare("MatrixDeterminant",
@@ -306,8 +323,7 @@ def _slogdet_kernel(attrs, a):
 
 
 def _slogdet_grad(op, g, needed):
-    return [expand_dims(expand_dims(g[1], -1), -1) *
-            matrix_transpose(matrix_inverse(op.inputs[0]))]
+    return [expand_dims(expand_dims(g[1], -1), -1) * _inverse_transposed(op.inputs[0])]
 
 
 declare("LogMatrixDeterminant",
@@ -334,29 +350,41 @@ def _solve_spec(inputs, attrs):
         raise TypeError(f"matrix_solve: rhs is {b.dtype.name}, the matrix {a.dtype.name}")
     if b.shape.ndims is not None and b.shape.ndims < 2:
         raise ValueError(f"matrix_solve: rhs must be (..., n, k), got shape {b.shape}")
-    if a.shape.dims is not None and b.shape.dims is not None and None not in \
-            (a.shape.dims[-1], b.shape.dims[-2]) and a.shape.dims[-1] != b.shape.dims[-2]:
-        raise ValueError(f"matrix_solve: matrix {a.shape} and rhs {b.shape} do not match")
+    if a.shape.dims is not None and b.shape.dims is not None and (
+            len(a.shape.dims) != len(b.shape.dims) or
+            not TensorShape(a.shape.dims[:-1]).is_compatible_with(b.shape.dims[:-1])):
+        raise ValueError(f"matrix_solve: matrix {a.shape} and rhs {b.shape} do not match "
+                         "(the same batch dimensions, and rhs (..., n, k) for (..., n, n))")
     return [(b.shape, b.dtype)]
 
 
+def _solve_kernel(attrs, a, b):
+    if a.shape[:-1] != b.shape[:-1]:
+        raise InvalidArgumentError(f"matrix_solve: matrix {list(a.shape)} and rhs "
+                                   f"{list(b.shape)} do not match")
+    return _linalg_call("matrix_solve", np.linalg.solve, _adjointed(a, attrs), b)
+
+
 def _solve_grad(op, g, needed):
-    a = op.inputs[0]
-    gb = matrix_solve(a, g[0], adjoint=True)
-    return [-(gb @ matrix_transpose(op.outputs[0])) if needed[0] else None, gb]
+    """X = solve(A', B) with A' = A or A^T: dB = solve(A'^T, g), dA' = -dB X^T."""
+    a, adjoint, x = op.inputs[0], op.attrs["adjoint"], op.outputs[0]
+    gb = matrix_solve(a, g[0], adjoint=not adjoint)
+    if not needed[0]:
+        return [None, gb]
+    ga = matmul(x, gb, transpose_b=True) if adjoint else matmul(gb, x, transpose_b=True)
+    return [-ga, gb]
 
 
-declare("MatrixSolve", _solve_spec,
-        lambda attrs, a, b: _linalg_call("matrix_solve", np.linalg.solve, a, b),
-        grad=_solve_grad,
-        samples=lambda: [([_well_conditioned(3, 3), _any(3, 2)], {}),
-                         ([_well_conditioned(2, 3, 3), _any(2, 3, 1)], {})])
+declare("MatrixSolve", _solve_spec, _solve_kernel, grad=_solve_grad,
+        samples=lambda: [([_well_conditioned(3, 3), _any(3, 2)], dict(a))
+                         for a in _ADJOINT_SAMPLES] +
+        [([_well_conditioned(2, 3, 3), _any(2, 3, 1)], {"adjoint": False})])
 
 
 def matrix_solve(matrix, rhs, adjoint=False, name=None):
     """X with matrix @ X = rhs (matrix^T @ X = rhs with `adjoint`), per matrix in a batch."""
     a, b = binary_operands(matrix, rhs, "MatrixSolve")
-    return apply("MatrixSolve", [matrix_transpose(a) if adjoint else a, b], name=name)
+    return apply("MatrixSolve", [a, b], {"adjoint": bool(adjoint)}, name=name)
 
 
 inv, det, solve = matrix_inverse, matrix_determinant, matrix_solve  # tf.linalg spellings

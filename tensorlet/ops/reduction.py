@@ -326,6 +326,9 @@ def _cumsum_spec(inputs, attrs):
     if not x.dtype.is_numeric:
         raise TypeError(f"expected a numeric input, got {x.dtype.name} (cast it with tf.cast "
                         "first)")
+    if x.shape.ndims == 0:
+        raise ValueError("a cumulative sum or product needs an input of rank >= 1, got a "
+                         "scalar")
     attrs["axis"] = _norm_axis(attrs["axis"], x.shape.ndims)[0]
     return [(x.shape, x.dtype)]
 

@@ -15,6 +15,8 @@ def _segment_spec(inputs, attrs):
                         f"{ids.dtype.name} and {num.dtype.name}")
     if not data.dtype.is_numeric:
         raise TypeError(f"segment data must be numeric, got {data.dtype.name}")
+    if num.shape.ndims not in (None, 0):
+        raise ValueError(f"num_segments must be a scalar, got shape {num.shape}")
     k = ids.shape.ndims
     if k is not None and data.shape.ndims is not None:
         if data.shape.ndims < k or not TensorShape(data.shape.dims[:k]).is_compatible_with(
@@ -52,14 +54,18 @@ def _lowest(dtype):
 
 def _gather_rows(values, ids):
     """values[ids] with rows of zeros where an id is negative (a dropped entry)."""
-    from .array import expand_dims
     from .gather import gather
     from .math import greater_equal, maximum, where_v2, zeros_like
     picked = gather(values, maximum(ids, 0))
-    keep = greater_equal(ids, 0)
-    for _ in range(picked.shape.ndims - ids.shape.ndims):
-        keep = expand_dims(keep, -1)
-    return where_v2(keep, picked, zeros_like(picked))
+    return where_v2(_rows_mask(greater_equal(ids, 0), picked), picked, zeros_like(picked))
+
+
+def _rows_mask(mask, like):
+    """mask (one entry per row) with a 1 appended to its shape for each further dimension of
+    `like`, to broadcast over the rows (ranks known or not)."""
+    from .array import concat, expand_dims, ones, rank, reshape, shape
+    extra = ones(expand_dims(rank(like) - rank(mask), 0), "int32")
+    return reshape(mask, concat([shape(mask), extra], 0))
 
 
 def _sum_grad(op, g, needed):
@@ -105,11 +111,11 @@ def unsorted_segment_max(data, segment_ids, num_segments, name=None):
 
 
 def _sorted_count(segment_ids):
-    """num_segments of sorted ids: the last id + 1."""
-    from .math import add, cast
+    """num_segments of sorted ids: the last id + 1 (0 without ids)."""
+    from .math import add, cast, maximum
     from .reduction import reduce_max
     ids = as_tensor(segment_ids)
-    return cast(add(reduce_max(ids), 1), ids.dtype)
+    return cast(maximum(add(reduce_max(ids), 1), 0), ids.dtype)
 
 
 def segment_sum(data, segment_ids, name=None):
@@ -118,8 +124,15 @@ def segment_sum(data, segment_ids, name=None):
 
 
 def segment_max(data, segment_ids, name=None):
-    """`unsorted_segment_max` with sorted ids and as many segments as the last id + 1."""
-    return unsorted_segment_max(data, segment_ids, _sorted_count(segment_ids), name)
+    """`unsorted_segment_max` with sorted ids and as many segments as the last id + 1; an
+    empty segment is 0 (TF's SegmentMax)."""
+    from .array import ones_like
+    from .math import greater, where_v2, zeros_like
+    ids = as_tensor(segment_ids)
+    num = _sorted_count(ids)
+    top = unsorted_segment_max(data, ids, num, name)
+    counts = unsorted_segment_sum(ones_like(ids), ids, num)
+    return where_v2(_rows_mask(greater(counts, 0), top), top, zeros_like(top))
 
 
 __all__ = ["segment_max", "segment_sum", "unsorted_segment_max", "unsorted_segment_sum"]

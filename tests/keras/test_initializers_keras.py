@@ -89,6 +89,8 @@ def test_a_seed_generator_gives_new_values_per_call_repeatable_from_its_seed(cls
     np.testing.assert_array_equal(draw(clone, (4, 4)), a)
     with pytest.raises(ValueError, match="SeedGenerator"):
         cls(seed="7")
+    keras.utils.set_random_seed(123)  # the generator's own stream: the global seed is no input
+    np.testing.assert_array_equal(draw(cls(seed=keras.random.SeedGenerator(7)), (4, 4)), a)
 
 
 def test_unseeded_initializers_follow_the_graph_seed():

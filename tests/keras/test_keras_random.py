@@ -283,3 +283,20 @@ def test_build_runs_as_top_level_code_also_when_loaded_or_built_directly(tmp_pat
     direct.build((None, 3))
     np.testing.assert_array_equal(direct.scale.numpy(), [2.0, 2.0, 2.0])
     np.testing.assert_array_equal(np.asarray(direct(x)), np.asarray(direct(x)))
+
+
+def test_assign_in_build_in_a_graph_of_ones_own_builds_an_assign_op():
+    class Preset(layers.Layer):
+        def build(self, shape):
+            self.w = self.add_weight(shape=(shape[-1],), initializer="zeros", trainable=False)
+            self.w.assign(np.ones(shape[-1], np.float32))
+
+        def call(self, x):
+            return x * self.w
+
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.float32, (None, 3))
+        y = Preset()(p)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run(y, {p: np.ones((1, 3), np.float32)}).shape == (1, 3)

@@ -500,3 +500,25 @@ def test_nested_loop_state_and_roll_over_the_batch_inside_a_model():
     model = keras.Model(inputs, Layer()(inputs))
     x = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
     np.testing.assert_allclose(model.predict(x, verbose=0), np.roll(x * 8.0, 1, axis=0))
+
+
+def test_third_review_findings():
+    # a regularizer written with keras.ops stays graph code (recomputed at every step)
+    inputs = keras.Input((3,))
+    dense = keras.layers.Dense(2, kernel_regularizer=lambda w: 0.5 * ops.sum(ops.square(w)))
+    model = keras.Model(inputs, dense(inputs))
+    model.compile("sgd", "mse")
+    history = model.fit(np.ones((8, 3), np.float32), np.zeros((8, 2), np.float32), epochs=3,
+                        verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+    class Either(keras.layers.Layer):  # a Python bool: only the chosen branch is built
+        def call(self, x):
+            return ops.cond(False, lambda: ops.concatenate([x, x], -1), lambda: x)
+
+    assert keras.layers.Dense(2)(Either()(keras.Input((3,)))).shape.as_list() == [None, 2]
+    with tf.Graph().as_default():  # cond reading a placeholder: the loop becomes a graph loop
+        limit = tf.placeholder(tf.float32, [])
+        out = ops.while_loop(lambda a: a < limit, lambda a: a + 1.0, 0.0)
+        with tf.Session() as sess:
+            assert sess.run(out, {limit: 3.5}) == 4.0

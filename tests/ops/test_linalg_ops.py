@@ -223,3 +223,22 @@ def test_square_matrix_ops_errors():
             s.run(tf.matrix_inverse(np.zeros((2, 2), np.float32)))
         with pytest.raises(InvalidArgumentError, match="not invertible"):
             s.run(tf.matrix_solve(np.ones((2, 2)), np.ones((2, 1))))
+
+
+def test_solve_needs_equal_batches_and_gradients_need_no_static_rank():
+    with pytest.raises(ValueError, match="do not match"):
+        tf.linalg.solve(np.ones((2, 3, 3)), np.ones((3, 1)))
+    a = np.array([[2.0, 1.0], [0.0, 3.0]])
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.float64)  # unknown rank
+        grads = [tf.gradients(tf.reduce_sum(tf.matrix_inverse(p)), p)[0],
+                 tf.gradients(tf.linalg.det(p), p)[0],
+                 tf.gradients(tf.reduce_sum(tf.matrix_solve(p, tf.ones([2, 1], tf.float64),
+                                                            adjoint=True)), p)[0]]
+        with tf.Session() as s:
+            gi, gd, gs = s.run(grads, {p: a})
+    inv = np.linalg.inv(a)
+    np.testing.assert_allclose(gi, -(inv.T @ np.ones((2, 2)) @ inv.T))
+    np.testing.assert_allclose(gd, np.linalg.det(a) * inv.T)
+    x = np.linalg.solve(a.T, np.ones((2, 1)))
+    np.testing.assert_allclose(gs, -(x @ np.linalg.solve(a, np.ones((2, 1))).T))

@@ -74,6 +74,8 @@ def test_cumprod_values_options_and_gradient_at_a_zero():
     grad = run(tf.gradients(tf.reduce_sum(tf.cumprod(t, 1)), t)[0])
     assert np.isfinite(grad).all()  # TF's rule: no NaN at a zero
     np.testing.assert_allclose(grad[0], [1 + 2 + 6, 1 + 3, 2])  # d/dx of x0 + x0x1 + x0x1x2
+    with pytest.raises(ValueError, match="rank >= 1"):
+        tf.cumprod(np.float32(3))
 
 
 def test_erf_against_math():

@@ -47,3 +47,20 @@ def test_errors():
     with tf.Session() as s:
         with pytest.raises(InvalidArgumentError, match=r"segment id 4 is out of range \[0, 2\)"):
             s.run(tf.math.unsorted_segment_sum(np.ones(2), np.array([0, 4]), 2))
+
+
+def test_sorted_max_of_an_empty_segment_is_zero_and_other_edges():
+    with tf.Session() as s:
+        np.testing.assert_array_equal(s.run(tf.math.segment_max([1.0, 2.0, 3.0], [0, 0, 2])),
+                                      [2, 0, 3])
+        assert s.run(tf.math.segment_sum(np.zeros((0, 2)), np.zeros(0, np.int32))).shape == \
+            (0, 2)
+    with pytest.raises(ValueError, match="scalar"):
+        tf.math.unsorted_segment_sum(np.ones(3), [0, 1, 0], [3])
+    with tf.Graph().as_default():  # ids of unknown rank: the gradient still builds
+        ids = tf.placeholder(tf.int32)
+        d = tf.placeholder(tf.float32, [4, 2])
+        g = tf.gradients(tf.reduce_sum(tf.math.unsorted_segment_max(d, ids, 3)), d)[0]
+        with tf.Session() as s:
+            got = s.run(g, {d: np.arange(8, dtype=np.float32).reshape(4, 2), ids: [0, 1, 0, 2]})
+    np.testing.assert_array_equal(got, [[0, 0], [1, 1], [1, 1], [1, 1]])

@@ -171,7 +171,8 @@ class Layer:
                 regularizer=regularizer, trainable=trainable, name=name, dtype=dtype,
                 constraint=constraint)
             if regularizer is not None:
-                with graph.name_scope(f"{name}_regularizer"):
+                # graph code (recomputed from the weights at every step), also in a build
+                with graph.name_scope(f"{name}_regularizer"), backend.layer_call_scope():
                     self._weight_losses.append(regularizer(var))
         self._own_weights.append(var)
         return var

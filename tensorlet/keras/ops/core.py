@@ -215,9 +215,24 @@ def _graph_control(*values):
 def cond(pred, true_fn, false_fn):
     """`true_fn()` if `pred` else `false_fn()`: a graph conditional in graph code or on a
     graph `pred`, else the chosen function called."""
+    known = _known_bool(pred)
+    if known is not None:
+        return true_fn() if known else false_fn()
+    return _tf.cond(_tf.cast(_t(pred), _dt.bool_), true_fn, false_fn)
+
+
+def _known_bool(pred):
+    """pred as a Python bool when it is known now (a Python or NumPy bool, a concrete value at
+    the top of a program, a graph constant), else None: only the chosen branch is built, as
+    Keras's smart_cond does."""
+    if isinstance(pred, (bool, np.bool_)):
+        return bool(pred)
+    if isinstance(pred, TensorLike) and not getattr(pred, "_eager", False):
+        value = pred.constant_value()
+        return None if value is None else bool(value)
     if _graph_control(pred):
-        return _tf.cond(_tf.cast(_t(pred), _dt.bool_), true_fn, false_fn)
-    return true_fn() if bool(np.asarray(value_at_top(pred))) else false_fn()
+        return None
+    return bool(np.asarray(value_at_top(pred)))
 
 
 def _loop_args(loop_vars, values):
@@ -231,17 +246,29 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
     leaves = _tree.flatten(loop_vars)
     if not _graph_control(*leaves):
         values, n = loop_vars, 0
-        while (maximum_iterations is None or n < maximum_iterations) and \
-                bool(np.asarray(value_at_top(cond(*_loop_args(loop_vars, values))))):
+        while maximum_iterations is None or n < maximum_iterations:
+            go = cond(*_loop_args(loop_vars, values))
+            if isinstance(go, TensorLike) and not getattr(go, "_eager", False):
+                # cond reads a graph tensor: the rest of the loop is a graph loop
+                return _graph_while(cond, body, values, maximum_iterations, n)
+            if not bool(np.asarray(value_at_top(go))):
+                break
             values, n = body(*_loop_args(loop_vars, values)), n + 1
         return _tree.map_structure(convert_to_tensor, values)
+    return _graph_while(cond, body, loop_vars, maximum_iterations, 0)
+
+
+def _graph_while(cond, body, loop_vars, maximum_iterations, done):
+    """while_loop as a graph loop from `loop_vars` (after `done` iterations in Python)."""
+    leaves = _tree.flatten(loop_vars)
 
     def unflat(flat):
         return _loop_args(loop_vars, _tree.pack_sequence_as(loop_vars, list(flat)))
 
+    limit = None if maximum_iterations is None else maximum_iterations - done
     out = _tf.while_loop(lambda *v: cond(*unflat(v)),
                          lambda *v: [_t(x) for x in _tree.flatten(body(*unflat(v)))],
-                         [_t(x) for x in leaves], maximum_iterations=maximum_iterations,
+                         [_t(x) for x in leaves], maximum_iterations=limit,
                          return_same_structure=True)
     return _tree.pack_sequence_as(loop_vars, list(out))
 
