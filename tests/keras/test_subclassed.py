@@ -132,3 +132,27 @@ def test_summary_of_subclassed_model():
 def test_build_without_shape_needs_one():
     with pytest.raises(ValueError, match="input shape"):
         MLP().build()
+
+
+def test_a_build_calling_super_build_marks_the_model_built():
+    """The Keras idiom `def build(self, input_shape): ...; super().build(input_shape)`."""
+    class Model(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def build(self, input_shape):
+            self.scale = self.add_weight(shape=(), initializer="ones")
+            super().build(input_shape)
+
+        def call(self, x):
+            return self.dense(x) * self.scale
+
+    built = Model()
+    built.build((None, 3))  # Keras 3: super().build marks it built; Dense builds when called
+    assert built.built and len(built.weights) == 1
+    assert built(np.ones((1, 3), np.float32)).shape == (1, 2) and len(built.weights) == 3
+    called = Model()
+    assert called(np.ones((1, 3), np.float32)).shape == (1, 2)
+    called.compile("sgd", "mse")
+    called.fit(np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32), verbose=0)

@@ -536,8 +536,13 @@ def _wrap_build(build):
     def wrapper(self, *args, **kwargs):
         graph = self._graph or backend.get_graph()
         self._graph = graph
-        with graph.as_default(), backend.layer_call_scope(active=False):
-            out = build(self, *args, **kwargs)
+        depth = self.__dict__.get("_build_depth", 0)
+        self.__dict__["_build_depth"] = depth + 1  # builds of this layer running (super())
+        try:
+            with graph.as_default(), backend.layer_call_scope(active=False):
+                out = build(self, *args, **kwargs)
+        finally:
+            self.__dict__["_build_depth"] = depth
         self.built = True
         shape = args[0] if args else kwargs.get("input_shape")
         if shape is not None and self._build_shapes is None:

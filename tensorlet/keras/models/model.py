@@ -92,8 +92,10 @@ class Model(Layer):
         self._input_structure = structure
 
     def build(self, input_shape=None):
-        """Create the weights by tracing `call` on symbolic inputs of `input_shape`."""
-        if self.built:
+        """Create the weights by tracing `call` on symbolic inputs of `input_shape`; called as
+        `super().build(...)` from a subclass's own build, only mark the model built (Keras 3:
+        its layers build when it is first called)."""
+        if self.built or self.__dict__.get("_build_depth", 0) > 1:
             return
         if input_shape is None:
             raise ValueError(f"Model '{self.name}' can only be built from an input shape: "
