@@ -451,6 +451,8 @@ def test_review_findings_of_the_new_ops():
             ops.average(A, **bad)
     with pytest.raises(ValueError, match="non-negative"):
         ops.diff(A, n=-1)
+    with pytest.raises(ValueError, match="out of range"):
+        ops.roll(A, 1, axis=2)
     with pytest.raises(TypeError, match="integers"):
         ops.take_along_axis(A, np.zeros((3, 1), np.float32), axis=1)
 

@@ -186,6 +186,9 @@ def roll(x, shift, axis=None):
         raise ValueError(f"`shift` and `axis` must have the same length, got {shift!r} and "
                          f"{axis!r}")
     for k, ax in zip(shifts, axes):
+        if not -x.shape.ndims <= ax < x.shape.ndims:
+            raise ValueError(f"roll: axis {ax} is out of range for an array of rank "
+                             f"{x.shape.ndims}")
         ax %= x.shape.ndims
         n = _tf.shape(x)[ax]
         # output position j takes input position (j - k) mod n
