@@ -52,6 +52,9 @@ LAYER_STACKS = {
                                          return_sequences=True),
                                    L.TimeDistributed(L.Dense(2))]),
     "embedding": ((4,), lambda: [L.Embedding(10, 3, mask_zero=True), L.LSTM(2)]),
+    "preprocessing": ((6,), lambda: [L.Rescaling(0.5, offset=1.0), L.Identity(),
+                                     L.Normalization(mean=0.5, variance=2.0),
+                                     L.UnitNormalization(), L.Dense(2)]),
 }
 
 

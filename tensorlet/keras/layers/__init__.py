@@ -23,3 +23,4 @@ from tensorlet.keras.layers.lambda_layer import *  # noqa: F401,F403
 from tensorlet.keras.layers.regularization import *  # noqa: F401,F403
 from tensorlet.keras.layers.merging import *  # noqa: F401,F403
 from tensorlet.keras.layers.activations_layers import *  # noqa: F401,F403
+from tensorlet.keras.layers.preprocessing import *  # noqa: F401,F403
