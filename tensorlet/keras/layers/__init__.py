@@ -24,3 +24,5 @@ from tensorlet.keras.layers.regularization import *  # noqa: F401,F403
 from tensorlet.keras.layers.merging import *  # noqa: F401,F403
 from tensorlet.keras.layers.activations_layers import *  # noqa: F401,F403
 from tensorlet.keras.layers.preprocessing import *  # noqa: F401,F403
+from tensorlet.keras.layers.einsum_dense import *  # noqa: F401,F403
+from tensorlet.keras.layers.attention import *  # noqa: F401,F403
