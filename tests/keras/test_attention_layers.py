@@ -101,3 +101,13 @@ def test_config_and_errors():
         L.MultiHeadAttention(2, 4, attention_axes=(1, 2))
     with pytest.raises(ValueError, match="batch, steps, features"):
         L.MultiHeadAttention(2, 4)(np.ones((2, 3), np.float32), np.ones((2, 3), np.float32))
+
+
+def test_keras_masks_of_the_inputs_are_used():
+    tokens = keras.Input((5,), dtype="int32")
+    embedded = L.Embedding(10, 4, mask_zero=True, embeddings_initializer="normal")(tokens)
+    _, scores = L.MultiHeadAttention(2, 3)(embedded, embedded, return_attention_scores=True)
+    model = keras.Model(tokens, scores)
+    got = model.predict(np.array([[1, 2, 3, 0, 0]], np.int32), verbose=0)
+    assert np.all(got[0, :, :3, 3:] == 0)  # padding is never attended
+    np.testing.assert_allclose(got[0, :, :3].sum(-1), 1.0, rtol=1e-6)

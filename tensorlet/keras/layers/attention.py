@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from tensorlet.keras.layers.core import Dropout
+from tensorlet.keras.layers import node as _node
 from tensorlet.keras.layers.einsum_dense import EinsumDense
 from tensorlet.keras.layers.layer import Layer
 from tensorlet.keras.layers.layer_args import set_weight_args, weight_args_config
@@ -29,7 +30,8 @@ class MultiHeadAttention(Layer):
     """`num_heads` heads of scaled dot-product attention of `query` over `value` (and `key`,
     default `value`), all of shape (batch, steps, features). Masks: `attention_mask`
     (batch, query steps, value steps), `query_mask`/`value_mask`/`key_mask` (batch, steps) and
-    `use_causal_mask`; True (or 1) lets a position attend."""
+    `use_causal_mask`; True (or 1) lets a position attend. Inputs that carry a Keras mask
+    (after `Embedding(mask_zero=True)` or `Masking`) are masked without being asked."""
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
@@ -71,6 +73,10 @@ class MultiHeadAttention(Layer):
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
         key = value if key is None else key
+        # the Keras masks of the inputs (Embedding(mask_zero=True), Masking) when none is given
+        query_mask = _node.get_mask(query) if query_mask is None else query_mask
+        value_mask = _node.get_mask(value) if value_mask is None else value_mask
+        key_mask = _node.get_mask(key) if key_mask is None and key is not value else key_mask
         for t, what in ((query, "query"), (value, "value"), (key, "key")):
             if t.shape.ndims != 3:
                 raise ValueError(f"MultiHeadAttention expects {what} of shape (batch, steps, "
