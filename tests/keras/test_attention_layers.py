@@ -111,3 +111,27 @@ def test_keras_masks_of_the_inputs_are_used():
     got = model.predict(np.array([[1, 2, 3, 0, 0]], np.int32), verbose=0)
     assert np.all(got[0, :, :3, 3:] == 0)  # padding is never attended
     np.testing.assert_allclose(got[0, :, :3].sum(-1), 1.0, rtol=1e-6)
+
+
+def test_review_findings():
+    q = RNG.standard_normal((2, 4, 6)).astype(np.float32)
+    assert np.asarray(L.MultiHeadAttention(2, 3, output_shape=(2, 5))(q, q)).shape == \
+        (2, 4, 2, 5)
+    assert L.MultiHeadAttention(2, 3, output_shape=(2, 5)).compute_output_shape(
+        (None, 4, 6)) == (None, 4, 2, 5)
+    wide = L.MultiHeadAttention(2, 3, dtype="float64")
+    out = wide(q.astype(np.float64), q.astype(np.float64))
+    assert out.dtype == "float64" and all(w.dtype == "float64" for w in wide.weights)
+    with pytest.raises(ValueError, match="except the last one"):
+        L.MultiHeadAttention(2, 3)(q, q[:, :3], key=q)
+    tokens = keras.Input((5,), dtype="int32")  # the output keeps the query's mask: pooling
+    embedded = L.Embedding(10, 4, mask_zero=True)(tokens)     # skips the padding
+    pooled = L.GlobalAveragePooling1D()(L.MultiHeadAttention(2, 3)(embedded, embedded))
+    model = keras.Model(tokens, pooled)
+    sequences = keras.Model(tokens, L.MultiHeadAttention(2, 3)(embedded, embedded))
+    assert model.predict(np.array([[1, 2, 3, 0, 0]]), verbose=0).shape == (1, 4)
+    assert sequences.outputs[0].shape.as_list() == [None, 5, 4]
+    for bad in [("abc,cd->abd", (6, 4)), ("ab,bc->ad", 3), ("ab,bcd->ac", 3)]:
+        with pytest.raises(ValueError, match="EinsumDense"):
+            layer = L.EinsumDense(*bad)
+            layer(np.ones((2, 5, 4), np.float32))

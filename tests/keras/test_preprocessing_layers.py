@@ -68,3 +68,21 @@ def test_errors():
         L.Normalization().adapt(iter([]))
     with pytest.raises(ValueError, match="size of axis"):
         L.Normalization(axis=1)(keras.Input((None, 3)))
+
+
+def test_review_findings(tmp_path):
+    given = L.Normalization(axis=1, mean=[1.0, 2.0, 3.0], variance=[1.0, 4.0, 9.0])
+    np.testing.assert_allclose(np.asarray(given(np.ones((2, 3, 4), np.float32)))[0, :, 0],
+                               [0.0, -0.5, -2 / 3], rtol=1e-6)
+    with pytest.raises(ValueError, match="one shape"):
+        L.Normalization(mean=[1.0, 2.0], variance=[1.0])
+    batches = L.Normalization()
+    batches.adapt([X[:8], X[8:]])  # a list of batches
+    np.testing.assert_allclose(batches.adapt_mean.numpy(), X.mean(axis=(0, 1)), rtol=1e-5)
+    with pytest.raises(ValueError, match="adapt"):
+        batches.adapt(np.zeros((4, 5), np.float32))
+    model = keras.Sequential([keras.Input((3,)), L.Rescaling(np.array([1.0, 2.0, 3.0]))])
+    model.save(tmp_path / "r.keras")
+    np.testing.assert_array_equal(
+        keras.models.load_model(tmp_path / "r.keras").predict(np.ones((1, 3)), verbose=0),
+        [[1.0, 2.0, 3.0]])

@@ -61,33 +61,40 @@ class MultiHeadAttention(Layer):
         self._value_dense = self._dense("abc,cde->abde",
                                         (None, self.num_heads, self.value_dim), bias, "value")
         self._output_dense = None  # its width is the query's unless output_shape says
-        self._dropout_layer = Dropout(self.dropout, seed=seed)
+        self._dropout_layer = Dropout(self.dropout, seed=seed, dtype=self.dtype_policy)
+        self.supports_masking = True  # the output keeps the query's mask
 
     def _dense(self, equation, shape, bias_axes, name):
         """One projection, with this layer's initializers, regularizers and constraints."""
         args = {f"{w}_{kind}": getattr(self, f"{w}_{kind}") for w in ("kernel", "bias")
                 for kind in ("initializer", "regularizer", "constraint")}
-        return EinsumDense(equation, shape, bias_axes=bias_axes, name=name, **args)
+        return EinsumDense(equation, shape, bias_axes=bias_axes, name=name,
+                           dtype=self.dtype_policy, **args)
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
         key = value if key is None else key
-        # the Keras masks of the inputs (Embedding(mask_zero=True), Masking) when none is given
-        query_mask = _node.get_mask(query) if query_mask is None else query_mask
+        # the Keras masks of the inputs (Embedding(mask_zero=True), Masking); the query's
+        # own mask wins (Keras 3)
+        query_mask = _node.get_mask(query) if _node.get_mask(query) is not None else query_mask
         value_mask = _node.get_mask(value) if value_mask is None else value_mask
         key_mask = _node.get_mask(key) if key_mask is None and key is not value else key_mask
         for t, what in ((query, "query"), (value, "value"), (key, "key")):
             if t.shape.ndims != 3:
                 raise ValueError(f"MultiHeadAttention expects {what} of shape (batch, steps, "
                                  f"features), got {t.shape}")
+        if not key.shape[:-1].is_compatible_with(value.shape[:-1]):
+            raise ValueError(f"All dimensions of `value` and `key`, except the last one, must "
+                             f"be equal; got value {value.shape} and key {key.shape}")
         if self._output_dense is None:
-            width = self._output_shape or query.shape[-1]
-            width = tuple(width) if isinstance(width, (list, tuple)) else (width,)
-            self._output_dense = self._dense("abcd,cde->abe", (None,) + width[-1:],
-                                             "e" if self.use_bias else None,
+            width = self._output_width(query.shape[-1])
+            out = "efgh"[:len(width)]
+            self._output_dense = self._dense(f"abcd,cd{out}->ab{out}", (None,) + width,
+                                             out if self.use_bias else None,
                                              "attention_output")
-        q = self._query_dense(query) * np.float32(1.0 / np.sqrt(self.key_dim))
+        scale = np.asarray(1.0 / np.sqrt(self.key_dim), self._query_dense.compute_dtype)
+        q = self._query_dense(query) * scale
         k, v = self._key_dense(key), self._value_dense(value)
         scores = _linalg.einsum("aecd,abcd->acbe", k, q)  # (batch, heads, T, S)
         mask = self._attention_mask(query, value, query_mask, value_mask, key_mask,
@@ -124,10 +131,14 @@ class MultiHeadAttention(Layer):
             mask = _math.logical_and(mask, p)
         return mask
 
+    def _output_width(self, query_features):
+        """The output's feature dimensions: output_shape (an int or a tuple), else the
+        query's feature size."""
+        width = self._output_shape or query_features
+        return tuple(width) if isinstance(width, (list, tuple)) else (width,)
+
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
-        width = self._output_shape or query_shape[-1]
-        width = tuple(width) if isinstance(width, (list, tuple)) else (width,)
-        return tuple(query_shape[:-1]) + width[-1:]
+        return tuple(query_shape[:-1]) + self._output_width(query_shape[-1])
 
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,

@@ -17,7 +17,16 @@ def _parse(equation):
     if match is None:
         raise ValueError(f"EinsumDense needs an equation of the form 'ab,bc->ac' (letters "
                          f"only, no '...'), got {equation!r}")
-    return match.groups()
+    inp, ker, out = match.groups()
+    for c in out:
+        if c not in inp and c not in ker:
+            raise ValueError(f"EinsumDense {equation!r}: output index {c!r} is in neither the "
+                             "input nor the kernel")
+    for c in ker:
+        if c not in inp and c not in out:
+            raise ValueError(f"EinsumDense {equation!r}: kernel index {c!r} is in neither the "
+                             "input nor the output")
+    return inp, ker, out
 
 
 class EinsumDense(Layer):
@@ -61,6 +70,12 @@ class EinsumDense(Layer):
             raise ValueError(f"EinsumDense {self.equation!r} expects inputs of rank {len(inp)}, "
                              f"got shape {tuple(input_shape)}")
         full = self._full_output_shape(input_shape)
+        for i, c in enumerate(out):
+            if c in inp and None not in (full[i], input_shape[inp.index(c)]) and \
+                    full[i] != input_shape[inp.index(c)]:
+                raise ValueError(f"EinsumDense {self.equation!r}: input shape "
+                                 f"{tuple(input_shape)} and output shape {tuple(full)} do not "
+                                 f"match at shared dimension {c!r}")
         kernel_shape = []
         for c in ker:
             size = input_shape[inp.index(c)] if c in inp else full[out.index(c)]

@@ -48,7 +48,9 @@ class Rescaling(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+        def plain(v):  # arrays as lists: configs are JSON
+            return np.asarray(v).tolist() if isinstance(v, np.ndarray) else v
+        return {**super().get_config(), "scale": plain(self.scale), "offset": plain(self.offset)}
 
 
 class UnitNormalization(Layer):
@@ -84,6 +86,12 @@ class Normalization(Layer):
         if (mean is None) != (variance is None):
             raise ValueError("Normalization needs both `mean` and `variance`, or neither "
                              f"(then call `adapt`); got mean={mean!r}, variance={variance!r}")
+        if mean is not None and np.shape(mean) != np.shape(variance):
+            raise ValueError(f"Normalization: `mean` and `variance` must have one shape, got "
+                             f"{np.shape(mean)} and {np.shape(variance)}")
+        if mean is not None and np.ndim(mean) > len(self.axis):
+            raise ValueError(f"Normalization: `mean` has {np.ndim(mean)} dimensions, more than "
+                             f"the {len(self.axis)} kept axes {self.axis}")
         self.input_mean, self.input_variance = mean, variance
         self.invert = invert
         self.supports_masking = True
@@ -106,7 +114,9 @@ class Normalization(Layer):
     def adapt(self, data, batch_size=None, steps=None):
         """Learn the mean and variance of `data` (an array, or batches of arrays) over every
         axis but `axis`."""
-        if isinstance(data, (np.ndarray, list)) or hasattr(data, "__array__"):
+        if isinstance(data, (list, tuple)) and data and hasattr(data[0], "shape"):
+            batches = data  # a list of batches
+        elif isinstance(data, (np.ndarray, list)) or hasattr(data, "__array__"):
             batches = [data]
         else:  # a generator or dataset of batches, (x, y) pairs taking x
             batches = (b[0] if isinstance(b, tuple) else b for b in data)
@@ -119,22 +129,40 @@ class Normalization(Layer):
             self.build((None,) + full.shape[1:])
         if self.input_mean is not None:
             raise ValueError("Normalization was given `mean` and `variance`: it cannot adapt")
-        reduce = tuple(a for a in range(full.ndim) if a not in self._keep)
         shape = self.adapt_mean.shape.as_list()
+        if full.ndim != len(self._stat_shape) or \
+                [full.shape[a] for a in self._keep] != shape:
+            raise ValueError(f"Normalization was built for inputs of {len(self._stat_shape)} "
+                             f"dimensions with kept axes {tuple(self._keep)} of sizes "
+                             f"{tuple(shape)}; adapt() got data of shape {full.shape}")
+        reduce = tuple(a for a in range(full.ndim) if a not in self._keep)
         self.adapt_mean.assign(full.mean(axis=reduce).reshape(shape).astype(np.float32))
         self.adapt_variance.assign(full.var(axis=reduce).reshape(shape).astype(np.float32))
 
     def call(self, inputs):
         x = _float_input(self, inputs)
         if self.input_mean is not None:
-            mean = np.broadcast_to(np.asarray(self.input_mean, x.dtype.np), self._stat_shape)
-            var = np.broadcast_to(np.asarray(self.input_variance, x.dtype.np),
-                                  self._stat_shape)
+            mean, var = (self._aligned(np.asarray(v, x.dtype.np))
+                         for v in (self.input_mean, self.input_variance))
         else:
             mean = _array.reshape(self.adapt_mean, self._stat_shape)
             var = _array.reshape(self.adapt_variance, self._stat_shape)
         scale = _math.maximum(_math.sqrt(var), np.asarray(backend.epsilon(), x.dtype.np))
         return mean + x * scale if self.invert else (x - mean) / scale
+
+    def _aligned(self, stat):
+        """A given mean or variance in the statistics' shape: its dimensions lined up with the
+        kept axes from the last one back (Keras 3), the others of size 1."""
+        kept = [self._stat_shape[a] for a in self._keep]
+        shape = [1] * (len(kept) - stat.ndim) + list(stat.shape)
+        full = [1] * len(self._stat_shape)
+        for a, size in zip(self._keep, shape):
+            full[a] = size
+        try:
+            return np.broadcast_to(stat.reshape(full), self._stat_shape)
+        except ValueError:
+            raise ValueError(f"Normalization: a mean/variance of shape {stat.shape} does not fit "
+                             f"the kept axes {tuple(self._keep)} of sizes {tuple(kept)}") from None
 
     def compute_output_shape(self, input_shape):
         return input_shape
