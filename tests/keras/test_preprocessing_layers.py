@@ -86,3 +86,14 @@ def test_review_findings(tmp_path):
     np.testing.assert_array_equal(
         keras.models.load_model(tmp_path / "r.keras").predict(np.ones((1, 3)), verbose=0),
         [[1.0, 2.0, 3.0]])
+
+
+def test_rescaling_per_channel_follows_the_image_data_format():
+    keras.backend.set_image_data_format("channels_first")
+    try:
+        first = np.asarray(L.Rescaling([1.0, 2.0, 3.0])(np.ones((1, 3, 2, 2), np.float32)))
+    finally:
+        keras.backend.set_image_data_format("channels_last")
+    np.testing.assert_array_equal(first[0, :, 0, 0], [1.0, 2.0, 3.0])
+    last = np.asarray(L.Rescaling([1.0, 2.0, 3.0])(np.ones((1, 2, 2, 3), np.float32)))
+    np.testing.assert_array_equal(last[0, 0, 0], [1.0, 2.0, 3.0])

@@ -40,9 +40,17 @@ class Rescaling(Layer):
 
     def call(self, inputs):
         x = _float_input(self, inputs)
-        scale = np.asarray(self.scale, x.dtype.np)
-        offset = np.asarray(self.offset, x.dtype.np)
+        scale, offset = (self._channels(np.asarray(v, x.dtype.np))
+                         for v in (self.scale, self.offset))
         return x * scale + offset
+
+    @staticmethod
+    def _channels(v):
+        """A per-channel scale or offset placed on the channel axis of channels-first images
+        ((C, 1, 1) against (batch, C, H, W)), as Keras 3 does."""
+        if v.ndim and backend.image_data_format() == "channels_first":
+            return v.reshape(v.shape + (1,) * (3 - v.ndim))
+        return v
 
     def compute_output_shape(self, input_shape):
         return input_shape
