@@ -15,7 +15,7 @@ from tensorlet.framework import dtypes as _dt
 from tensorlet.framework.graph import TensorLike
 from tensorlet.keras import backend as _backend
 from tensorlet.keras.ops.core import _graph_op
-from tensorlet.ops.random import StatelessSeed, random_binomial
+from tensorlet.ops.random import StatelessSeed, gamma_of_shape, random_binomial
 
 __all__ = ["SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal",
            "randint", "shuffle", "truncated_normal", "uniform"]
@@ -164,11 +164,10 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         shape = [d if d is not None else (dims[i] if dims[i] is not None else _tf.shape(x)[i])
                  for i, d in enumerate(noise_shape)]
     draw = _shaped(lambda s: _tf.random_uniform(s, dtype=x.dtype, seed=_op_seed(seed)), shape)
-    if isinstance(rate, TensorLike):  # a scalar tensor: checked by its use, scaled as it runs
-        rate = _tf.cast(rate, x.dtype)
-        return x * (_tf.cast(_tf.greater_equal(draw, rate), x.dtype) / (1.0 - rate))
-    keep = _tf.cast(_tf.greater_equal(draw, rate), x.dtype)
-    return x * (keep * np.asarray(1.0 / (1.0 - rate), x.dtype.np))
+    # a scalar tensor rate is used as it runs; a number becomes a constant of x's dtype
+    rate = _tf.cast(rate, x.dtype) if isinstance(rate, TensorLike) else \
+        np.asarray(rate, x.dtype.np)
+    return x * (_tf.cast(_tf.greater_equal(draw, rate), x.dtype) / (1 - rate))
 
 
 @_graph_op
@@ -195,13 +194,7 @@ def shuffle(x, axis=0, seed=None):
 def gamma(shape, alpha, dtype=None, seed=None):
     """Samples of Gamma(alpha, 1) of shape `shape` (alpha broadcast to it)."""
     dt = _float_dtype(dtype, "gamma")
-    return _shaped(lambda s: _gamma(s, alpha, dt, _op_seed(seed)), shape)
-
-
-def _gamma(shape, alpha, dtype, op_seed):
-    """Gamma(alpha, 1) draws of exactly `shape`, alpha broadcast to it."""
-    alpha = _tf.broadcast_to(_tf.cast(_tf.convert_to_tensor(alpha), dtype), shape)
-    return _tf.random_gamma([], alpha, dtype=dtype, seed=op_seed)
+    return _shaped(lambda s: gamma_of_shape(s, alpha, dtype=dt, seed=_op_seed(seed)), shape)
 
 
 @_graph_op
@@ -219,6 +212,7 @@ def beta(shape, alpha, beta, dtype=None, seed=None):
     dt = _float_dtype(dtype, "beta")
 
     def draw(s):
-        x, y = _gamma(s, alpha, dt, _op_seed(seed, 0)), _gamma(s, beta, dt, _op_seed(seed, 1))
+        x = gamma_of_shape(s, alpha, dtype=dt, seed=_op_seed(seed, 0))
+        y = gamma_of_shape(s, beta, dtype=dt, seed=_op_seed(seed, 1))
         return x / (x + y)
     return _shaped(draw, shape)

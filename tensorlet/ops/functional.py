@@ -13,9 +13,11 @@ def _leaves(x):
     return [convert_to_tensor(v) for v in leaves], struct
 
 
-def _rows(elems):
-    """(flat elems, their structure, a function giving the structure of row i)."""
+def _rows(elems, reverse=False):
+    """(flat elems, their structure, a function giving the structure of row i); with
+    `reverse`, the rows last to first."""
     from .array import gather
+    from .array import reverse as _flip
     flat, struct = _leaves(elems)
     if not flat:
         raise ValueError("elems must hold at least one tensor")
@@ -23,6 +25,8 @@ def _rows(elems):
         if t.shape.ndims == 0:
             raise ValueError(f"elems must have a first dimension to iterate over, got the "
                              f"scalar {t.name}")
+    if reverse:
+        flat = [_flip(t, [0]) for t in flat]
     return flat, struct, lambda i: _pack(struct, iter([gather(t, i) for t in flat]))
 
 
@@ -68,22 +72,17 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
     an initializer the first row is the first acc (and the first output)."""
     from .array import reverse as _flip
     with name_scope(name, "scan"):
-        flat, struct, _ = _rows(elems)
-        if reverse:
-            flat = [_flip(t, [0]) for t in flat]
-        _, _, row = _rows(_pack(struct, iter(flat)))
+        flat, _, row = _rows(elems, reverse)
         if initializer is None:
             acc, acc_struct = _leaves(row(0))
-            first = acc
         else:
             acc0, acc_struct = _leaves(initializer)
             acc = _leaves(fn(_pack(acc_struct, iter(acc0)), row(0)))[0]
-            first = acc
 
         def step(i, *carry):
             new = _leaves(fn(_pack(acc_struct, iter(carry)), row(i)))[0]
             return new, new
-        _, stacked = _stack_loop(step, _length(flat), 1, first, carry=acc)
+        _, stacked = _stack_loop(step, _length(flat), 1, acc, carry=acc)
         if reverse:
             stacked = [_flip(t, [0]) for t in stacked]
         return _pack(acc_struct, iter(stacked))

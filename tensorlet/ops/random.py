@@ -443,12 +443,19 @@ def stateless_binomial(shape, seed, counts, probs, output_dtype=_dt.int32, name=
 def stateless_gamma(shape, seed, alpha, beta=None, dtype=_dt.float32, name=None):
     """Gamma(alpha, rate=beta) samples of exactly `shape` (alpha and beta broadcast to it, as
     TF 2 asks of them), the same numbers at every run for one `seed` pair."""
-    dt = _float_dtype(dtype, "stateless_gamma")
+    return gamma_of_shape(shape, alpha, beta, dtype, stateless_seed(seed), name)
+
+
+def gamma_of_shape(shape, alpha, beta=None, dtype=_dt.float32, seed=None, name=None):
+    """Gamma(alpha, rate=beta) samples of exactly `shape`, alpha and beta broadcast to it
+    (where `random_gamma` puts `shape` in front of alpha's shape)."""
+    dt = _float_dtype(dtype, "gamma")
     from .array import broadcast_to
+    from .math import cast
     shape_t = _shape_input(shape)
-    alpha = broadcast_to(as_tensor(alpha, dt), shape_t)
-    beta = None if beta is None else broadcast_to(as_tensor(beta, dt), shape_t)
-    return random_gamma([], alpha, beta, dt, stateless_seed(seed), name)
+    alpha = broadcast_to(cast(as_tensor(alpha), dt), shape_t)
+    beta = None if beta is None else broadcast_to(cast(as_tensor(beta), dt), shape_t)
+    return random_gamma([], alpha, beta, dt, seed, name)
 
 
 # -- Orthogonal matrices (the orthogonal initializer) -----------------------------------------

@@ -1,6 +1,7 @@
 """MultiHeadAttention (Keras 3) over sequences (batch, steps, features): EinsumDense
 projections of query, key and value into heads, scaled dot-product attention with masks and
 dropout on the scores, and an EinsumDense back to the features."""
+import functools
 import numbers
 
 import numpy as np
@@ -124,12 +125,7 @@ class MultiHeadAttention(Layer):
             parts.append(_array.expand_dims(_math.less_equal(cols, rows), 0))
         if attention_mask is not None:
             parts.append(_math.cast(attention_mask, "bool"))
-        if not parts:
-            return None
-        mask = parts[0]
-        for p in parts[1:]:
-            mask = _math.logical_and(mask, p)
-        return mask
+        return functools.reduce(_math.logical_and, parts) if parts else None
 
     def _output_width(self, query_features):
         """The output's feature dimensions: output_shape (an int or a tuple), else the

@@ -55,8 +55,8 @@ def _building_graph():
 
 
 def _graph_op(fn):
-    """`_op` for ops that must be graph ops in graph code even on concrete arguments: random
-    draws, and loops whose functions may read the layer's tensors."""
+    """`_op` for ops that must be graph ops in graph code even on concrete arguments (the
+    draws of keras.random)."""
     return _dispatch(fn, _building_graph)
 
 
@@ -281,7 +281,7 @@ def fori_loop(lower, upper, body_fun, init_val):
                        int(np.asarray(value_at_top(upper)))):
             value = body_fun(i, value)
         return _tree.map_structure(convert_to_tensor, value)
-    i, value = while_loop(lambda i, v: i < upper, lambda i, v: (i + 1, body_fun(i, v)),
+    _, value = while_loop(lambda i, v: i < upper, lambda i, v: (i + 1, body_fun(i, v)),
                           (_t(lower), init_val))
     return value
 
@@ -291,9 +291,8 @@ def map(f, xs):
     leaves = _tree.flatten(xs)
     if _graph_control(*leaves):
         return _tf.map_fn(f, xs)
-    n = len(np.asarray(value_at_top(leaves[0])))
-    outs = [f(_tree.map_structure(lambda v: convert_to_tensor(v)[i], xs)) for i in range(n)]
-    return _stacked(outs)
+    xs = _tree.map_structure(convert_to_tensor, xs)
+    return _stacked([f(_row(xs, i)) for i in range(len(_tree.flatten(xs)[0]))])
 
 
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
@@ -305,18 +304,21 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     n = length if xs is None else None
     if not _graph_control(init, *leaves) and not isinstance(n, TensorLike):
         n = n if n is not None else len(np.asarray(value_at_top(leaves[0])))
-        order = range(n - 1, -1, -1) if reverse else range(n)
+        xs = None if xs is None else _tree.map_structure(convert_to_tensor, xs)
         carry, ys = init, []
-        for i in order:
-            x = None if xs is None else _tree.map_structure(
-                lambda v: convert_to_tensor(v)[i], xs)
-            carry, y = f(carry, x)
+        for i in (range(n - 1, -1, -1) if reverse else range(n)):
+            carry, y = f(carry, None if xs is None else _row(xs, i))
             ys.append(y)
         if reverse:
             ys = ys[::-1]
         stacked = _stacked(ys) if ys else None
         return _tree.map_structure(convert_to_tensor, carry), stacked
     return _graph_scan(f, init, xs, n, reverse)
+
+
+def _row(xs, i):
+    """Row i of each tensor of the structure xs."""
+    return _tree.map_structure(lambda v: v[i], xs)
 
 
 def _stacked(results):
@@ -340,7 +342,6 @@ def _graph_scan(f, init, xs, length, reverse):
     def row(i):
         return None if xs_t is None else _tree.map_structure(lambda v: _tf.gather(v, i), xs_t)
     first_carry, first_y = f(init, row(0))
-    y_struct = first_y
 
     def step(i, *carry):
         new, y = f(_tree.pack_sequence_as(init, list(carry)), row(i))
@@ -349,7 +350,7 @@ def _graph_scan(f, init, xs, length, reverse):
                             carry=[_t(c) for c in _tree.flatten(first_carry)])
     if reverse:
         ys = [_tf.reverse(y, [0]) for y in ys]
-    return _tree.pack_sequence_as(init, carry), _tree.pack_sequence_as(y_struct, ys)
+    return _tree.pack_sequence_as(init, carry), _tree.pack_sequence_as(first_y, ys)
 
 
 @_op

@@ -216,22 +216,20 @@ def take_along_axis(x, indices, axis=None):
     idx = _tf.cast(idx, _dt.int64)
     n = _tf.cast(_tf.shape(x)[axis], _dt.int64)
     idx = _tf.where(idx < 0, idx + n, idx)
-    xd, idd = x.shape.as_list(), idx.shape.as_list()
     dyn_x, dyn_i = _tf.shape(x), _tf.shape(idx)
-    common = [dyn_x[d] if xd[d] is None or (xd[d] != 1 and idd[d] is not None) and
-              xd[d] >= (idd[d] or 0) else dyn_i[d] for d in range(nd)]
-    x = _tf.broadcast_to(x, _tf.stack([dyn_x[d] if d == axis else common[d]
+    # off the axis both broadcast to the indices' size, or to x's where the indices have 1
+    common = [_tf.where(_tf.equal(dyn_i[d], 1), dyn_x[d], dyn_i[d]) for d in range(nd)]
+    x = _tf.broadcast_to(x, _tf.stack([dyn_x[axis] if d == axis else common[d]
                                        for d in range(nd)]))
-    idx = _tf.broadcast_to(idx, _tf.stack([dyn_i[d] if d == axis else common[d]
+    idx = _tf.broadcast_to(idx, _tf.stack([dyn_i[axis] if d == axis else common[d]
                                            for d in range(nd)]))
     perm = [d for d in range(nd) if d != axis] + [axis]
     xt, it = _tf.transpose(x, perm), _tf.transpose(idx, perm)
-    rows = _tf.reduce_prod(_tf.shape(it)[:-1])  # the same for x: equal off the axis
-    flat_x = _tf.reshape(xt, _tf.stack([rows, _tf.shape(xt)[-1]]))
-    flat_i = _tf.reshape(it, _tf.stack([rows, _tf.shape(it)[-1]]))
-    rows = _tf.cast(_tf.range(_tf.shape(flat_i)[0]), _dt.int64)[:, None] + \
-        _tf.zeros_like(flat_i)
-    taken = _tf.gather_nd(flat_x, _tf.stack([rows, flat_i], axis=-1))
+    n_rows = _tf.reduce_prod(_tf.shape(it)[:-1])  # the same for x: equal off the axis
+    flat_x = _tf.reshape(xt, _tf.stack([n_rows, _tf.shape(xt)[-1]]))
+    flat_i = _tf.reshape(it, _tf.stack([n_rows, _tf.shape(it)[-1]]))
+    row_of = _tf.cast(_tf.range(n_rows), _dt.int64)[:, None] + _tf.zeros_like(flat_i)
+    taken = _tf.gather_nd(flat_x, _tf.stack([row_of, flat_i], axis=-1))
     return _tf.transpose(_tf.reshape(taken, _tf.shape(it)), list(np.argsort(perm)))
 
 
